@@ -1,0 +1,113 @@
+"""The identity provider for Estonian schools: one OpenID Connect provider for every Stuudium."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from flask import Flask, g
+
+from .config import ConfigError, DefaultConfig, validate_config
+
+__all__ = ["create_app", "ConfigError"]
+
+
+def create_app(overrides: dict | None = None, *, instance_path: str | None = None) -> Flask:
+    """The only place that wires things: config → extensions → OAuth server → blueprints → CLI."""
+    app = Flask(__name__, instance_path=instance_path or os.environ.get("IDP_INSTANCE_PATH"),
+                instance_relative_config=True)
+    load_config(app, overrides)
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    init_extensions(app)
+    init_keystore(app)
+
+    from .oauth.server import init_oauth
+    init_oauth(app)
+    register_blueprints(app)
+
+    from .cli import register_cli
+    register_cli(app)
+
+    from .errors import register_error_handlers
+    from .security import register_security_headers
+    register_error_handlers(app)
+    register_security_headers(app)
+
+    from .sessions import apply_cookie
+    app.after_request(apply_cookie)
+
+    from .i18n import role_name, select_locale
+    app.jinja_env.filters["role_name"] = role_name
+
+    @app.context_processor
+    def inject_locale():
+        return {"current_locale": select_locale()}
+
+    @app.teardown_appcontext
+    def forget_session(exc):
+        g.pop("sso_session", None)
+    return app
+
+
+def load_config(app: Flask, overrides: dict | None) -> None:
+    app.config.from_object(DefaultConfig)
+    config_file = os.environ.get("IDP_CONFIG")
+    if config_file:
+        app.config.from_pyfile(config_file)
+    app.config.from_prefixed_env("IDP")
+    if "DATABASE_URL" in app.config:  # IDP_DATABASE_URL, the short spelling
+        app.config["SQLALCHEMY_DATABASE_URI"] = app.config["DATABASE_URL"]
+    app.config.update(overrides or {})
+    app.config["TESTING"] = app.config.get("TESTING") or app.config["ENV"] == "testing"
+    app.config["DEBUG"] = app.config.get("DEBUG") or False
+    validate_config(app.config)
+    secure = app.config["ISSUER"].startswith("https://")
+    app.config["SESSION_COOKIE_SECURE"] = secure
+    if secure and not app.config["SESSION_COOKIE_NAME"].startswith("__Host-"):
+        app.config["SESSION_COOKIE_NAME"] = "__Host-" + app.config["SESSION_COOKIE_NAME"]
+    if app.config["PROXY_FIX_HOPS"]:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+        hops = app.config["PROXY_FIX_HOPS"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
+
+
+def init_extensions(app: Flask) -> None:
+    from .extensions import babel, csrf, db, limiter, migrate
+    from .i18n import select_locale
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(Path(__file__).parent / "migrations"))
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=select_locale,
+                   default_translation_directories=str(Path(__file__).parent / "translations"))
+    limiter.init_app(app)
+
+
+def init_keystore(app: Flask) -> None:
+    from keys import KeyStore
+
+    directory = Path(app.instance_path) / app.config["KEYS_DIR"]
+    store = KeyStore(directory, app.config["KEYS_PASSPHRASE"].encode(),
+                     jwks_cache_seconds=app.config["JWKS_CACHE_SECONDS"],
+                     max_token_lifetime_seconds=app.config["ID_TOKEN_LIFETIME"])
+    if app.config["KEYS_AUTO_GENERATE"]:
+        store.ensure_development_keys()
+    if app.config["ENV"] == "production" and store.is_development:
+        raise ConfigError("refusing a production start with development signing keys: "
+                          "generate real keys with 'idp keys generate' and prune the development ones")
+    app.extensions["keystore"] = store
+
+
+def register_blueprints(app: Flask) -> None:
+    from .account.views import bp as account_bp
+    from .login.views import bp as login_bp
+    from .views.authorize import bp as authorize_bp
+    from .views.discovery import bp as discovery_bp
+    from .views.logout import bp as logout_bp
+    from .views.token import bp as token_bp
+    from .views.ui import bp as ui_bp
+    from .views.userinfo import bp as userinfo_bp
+
+    for bp in (discovery_bp, authorize_bp, token_bp, userinfo_bp, logout_bp, login_bp,
+               account_bp, ui_bp):
+        app.register_blueprint(bp)

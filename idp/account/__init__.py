@@ -1,0 +1,1 @@
+"""The person's own pages at the IdP: profile (and later links and children)."""

@@ -1,0 +1,126 @@
+"""Demo data and the development runner behind ``make run`` (never used in production)."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import click
+from flask import current_app
+from flask.cli import AppGroup
+
+from .extensions import db
+from .services import accounts as account_service
+from .services import schools as school_service
+
+demo_cli = AppGroup("demo", help="Demo schools and people for development.")
+
+DEMO_PASSWORD = "demo-salasona"
+DEMO_SCHOOLS = [
+    # slug, name, kind, port
+    ("noomuusikakool", "Nõo Muusikakool", "music_school", 5001),
+    ("kesklinnagymnaasium", "Kesklinna Gümnaasium", "gymnasium", 5002),
+    ("paikesekiir", "Lasteaed Päikesekiir", "kindergarten", 5003),
+]
+# school slug, username, given, family, roles, email, isikukood
+DEMO_PEOPLE = [
+    ("noomuusikakool", "mari.maasikas", "Mari", "Maasikas", ["parent"], "mari@example.ee", "48003120218"),
+    ("noomuusikakool", "juhan.kask", "Juhan", "Kask", ["teacher"], "juhan@example.ee", None),
+    ("noomuusikakool", "direktor", "Tiina", "Tamm", ["admin", "teacher"], "tiina@example.ee", None),
+    ("kesklinnagymnaasium", "mari.maasikas", "Mari", "Maasikas", ["parent"], "mari@example.ee", "48003120218"),
+    ("kesklinnagymnaasium", "kati.maasikas", "Kati", "Maasikas", ["student"], "mari@example.ee", None),
+    ("kesklinnagymnaasium", "juhan.kask", "Juhan", "Kask", ["teacher"], "juhan@example.ee", None),
+    ("paikesekiir", "mari.maasikas", "Mari", "Maasikas", ["parent"], "mari@example.ee", "48003120218"),
+]
+
+
+def demo_secret(slug: str) -> str:
+    """Deterministic per-school secret for the demo, derived from the (development) secret key."""
+    key = current_app.config["SECRET_KEY"].encode()
+    return hmac.new(key, f"demo-client-secret:{slug}".encode(), hashlib.sha256).hexdigest()
+
+
+def school_urls(base: str) -> dict:
+    return {
+        "redirect_uris": [f"{base}/oidc/callback"],
+        "post_logout_redirect_uris": [f"{base}/"],
+        "backchannel_logout_uri": f"{base}/oidc/backchannel-logout",
+        "frontchannel_logout_uri": f"{base}/oidc/frontchannel-logout",
+        "initiate_login_uri": f"{base}/oidc/login",
+        "logo_uri": f"{base}/static/logo.svg",
+    }
+
+
+def seed(host: str = "localhost") -> None:
+    """Create or refresh the demo schools and people (idempotent)."""
+    for slug, name, kind, port in DEMO_SCHOOLS:
+        urls = school_urls(f"http://{host}:{port}")
+        try:
+            school = school_service.get(slug)
+            school_service.update(school, allow_http=True, name=name, kind=kind, **urls)
+            school.set_client_secret(demo_secret(slug))
+        except school_service.SchoolError:
+            school_service.add(slug=slug, name=name, kind=kind, allow_http=True,
+                               client_secret=demo_secret(slug), **urls)
+    for slug, username, given, family, roles, email, code in DEMO_PEOPLE:
+        school = school_service.get(slug)
+        try:
+            account_service.get(school, username)
+        except account_service.AccountError:
+            account_service.add(school, username=username, given_name=given, family_name=family,
+                                roles=roles, email=email, isikukood=code, password=DEMO_PASSWORD)
+    db.session.commit()
+
+
+@demo_cli.command("seed")
+@click.option("--host", default="localhost")
+def seed_command(host):
+    """Register the three demo schools and their people."""
+    if current_app.config["ENV"] == "production":
+        raise click.ClickException("demo data is for development only")
+    seed(host)
+    click.echo("demo schools and people are in place")
+
+
+@demo_cli.command("run")
+@click.option("--host", default="localhost")
+@click.option("--port", default=5000, type=int)
+def run_command(host, port):
+    """Start the IdP and the three demo school Stuudiums; Ctrl-C stops them all."""
+    if current_app.config["ENV"] == "production":
+        raise click.ClickException("the demo runner is for development only")
+    seed(host)
+    issuer = current_app.config["ISSUER"]
+    children = []
+    for slug, name, _kind, school_port in DEMO_SCHOOLS:
+        env = {**os.environ, "DEMO_CLIENT_SECRET": demo_secret(slug)}
+        children.append(subprocess.Popen(
+            [sys.executable, "-m", "schools_client.demo", "--slug", slug, "--name", name,
+             "--port", str(school_port), "--host", host, "--issuer", issuer, "--client-id", slug],
+            env=env))
+    click.echo(f"\n  Login service (IdP): {issuer}")
+    for slug, name, _kind, school_port in DEMO_SCHOOLS:
+        click.echo(f"  {name:24} http://{host}:{school_port}")
+    click.echo(f"\n  Demo logins (password for all: {DEMO_PASSWORD}):")
+    for slug, username, given, family, roles, _e, _c in DEMO_PEOPLE:
+        click.echo(f"    {slug:20} {username:16} {given} {family} ({', '.join(roles)})")
+    click.echo("\n  Press Ctrl-C to stop everything.\n")
+    try:
+        from waitress import serve
+        serve(current_app._get_current_object(), host=host, port=port, threads=8)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        for child in children:
+            child.send_signal(signal.SIGTERM)
+        deadline = time.time() + 5
+        for child in children:
+            try:
+                child.wait(max(0.1, deadline - time.time()))
+            except subprocess.TimeoutExpired:
+                child.kill()

@@ -1,0 +1,1 @@
+"""Logging a person in: pending logins (interactions), passwords, throttling, the login page."""

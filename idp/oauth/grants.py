@@ -1,0 +1,164 @@
+"""Grants: persistence hooks for Authlib's authorization-code and refresh-token grants."""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+
+from authlib.oauth2.rfc6749 import grants
+from authlib.oauth2.rfc6749.errors import InvalidGrantError
+from flask import current_app, g
+from sqlalchemy import or_, update
+
+from ..extensions import db
+from ..models import Account, AuthorizationCode, SSOSession, Token
+from ..models._types import utcnow
+from ..models.audit import audit
+from ..models.grant import token_digest
+from ..sessions import record_participant
+
+
+def _seconds(key: str) -> dt.timedelta:
+    return dt.timedelta(seconds=current_app.config[key])
+
+
+def revoke_tokens(*conditions) -> int:
+    """Revoke every live token matching ``conditions`` (in the caller's transaction)."""
+    result = db.session.execute(
+        update(Token).where(Token.revoked_at.is_(None), *conditions).values(revoked_at=utcnow())
+    )
+    return result.rowcount or 0
+
+
+class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
+    TOKEN_ENDPOINT_AUTH_METHODS = ["client_secret_basic", "client_secret_post"]
+
+    def save_authorization_code(self, code, request):
+        sso: SSOSession = g.sso_session
+        now = utcnow()
+        item = AuthorizationCode(
+            code_digest=token_digest(code),
+            school_id=request.client.id,
+            account_id=request.user.id,
+            session_id=sso.id,
+            sid=sso.sid,
+            redirect_uri=request.payload.redirect_uri,
+            scope=request.scope,
+            nonce=request.payload.data.get("nonce"),
+            code_challenge=request.payload.data["code_challenge"],
+            code_challenge_method=request.payload.data["code_challenge_method"],
+            auth_time=sso.auth_time,
+            amr=sso.amr,
+            acr=sso.acr,
+            expires_at=now + _seconds("AUTHORIZATION_CODE_LIFETIME"),
+        )
+        db.session.add(item)
+        db.session.commit()
+
+    def query_authorization_code(self, code, client):
+        item = db.session.scalar(
+            db.select(AuthorizationCode).where(AuthorizationCode.code_digest == token_digest(code))
+        )
+        # RFC 6749 4.1.3: the code must have been issued to this (authenticated) client
+        if item is None or item.school_id != client.id:
+            return None
+        # Mark used atomically, so two concurrent exchanges cannot both win.
+        claimed = db.session.execute(
+            update(AuthorizationCode)
+            .where(AuthorizationCode.id == item.id, AuthorizationCode.used_at.is_(None))
+            .values(used_at=utcnow())
+        ).rowcount
+        if not claimed:
+            # RFC 6749 4.1.2 / 10.5: a reused code is refused and what it issued is revoked
+            # (the whole refresh family, rotated descendants included)
+            families = db.select(Token.family_id).where(Token.code_id == item.id)
+            count = revoke_tokens(or_(Token.code_id == item.id, Token.family_id.in_(families)))
+            audit("code_reused", school_id=client.id, revoked_tokens=count)
+            db.session.commit()
+            return None
+        db.session.commit()
+        if item.expires_at <= utcnow():
+            return None
+        return item
+
+    def delete_authorization_code(self, authorization_code):
+        # Already marked used in query_authorization_code; kept for reuse detection.
+        pass
+
+    def authenticate_user(self, authorization_code):
+        account = db.session.get(Account, authorization_code.account_id)
+        session = db.session.get(SSOSession, authorization_code.session_id)
+        if account is None or not account.active or session is None or session.ended_at:
+            return None
+        return account
+
+
+class RefreshTokenGrant(grants.RefreshTokenGrant):
+    TOKEN_ENDPOINT_AUTH_METHODS = ["client_secret_basic", "client_secret_post"]
+    INCLUDE_NEW_REFRESH_TOKEN = True  # rotate on every use
+
+    def authenticate_refresh_token(self, refresh_token):
+        item = db.session.scalar(
+            db.select(Token).where(Token.refresh_token_digest == token_digest(refresh_token))
+        )
+        if item is None or item.school_id != self.request.client.id:
+            return None
+        if item.rotated_at is not None:
+            # RFC 9700 4.14.2: a rotated refresh token came back: revoke the whole family
+            count = revoke_tokens(Token.family_id == item.family_id)
+            audit("refresh_token_reused", school_id=item.school_id, revoked_tokens=count)
+            db.session.commit()
+            return None
+        if item.revoked_at or (item.refresh_expires_at and item.refresh_expires_at <= utcnow()):
+            return None
+        if item.session_id:
+            session = db.session.get(SSOSession, item.session_id)
+            if session is None or session.ended_at:
+                return None
+        return item
+
+    def authenticate_user(self, refresh_token):
+        account = refresh_token.account
+        return account if account is not None and account.active else None
+
+    def revoke_old_credential(self, refresh_token):
+        # Done atomically with issuing the new token, in save_token.
+        pass
+
+
+def save_token(token: dict, request) -> None:
+    """Store digests of a newly issued token (``OAUTH2`` ``save_token`` callback)."""
+    now = utcnow()
+    code: AuthorizationCode | None = getattr(request, "authorization_code", None)
+    parent: Token | None = getattr(request, "refresh_token", None)
+    item = Token(
+        access_token_digest=token_digest(token["access_token"]),
+        refresh_token_digest=token_digest(token["refresh_token"]) if token.get("refresh_token") else None,
+        school_id=request.client.id,
+        account_id=request.user.id if request.user is not None else None,
+        scope=token.get("scope", ""),
+        issued_at=now,
+        access_expires_at=now + dt.timedelta(seconds=token["expires_in"]),
+    )
+    if token.get("refresh_token"):
+        item.refresh_expires_at = now + _seconds("REFRESH_TOKEN_LIFETIME")
+    if code is not None:
+        item.code_id, item.session_id = code.id, code.session_id
+        item.amr, item.acr, item.auth_time = code.amr, code.acr, code.auth_time
+        item.family_id = secrets.token_hex(16)
+        record_participant(code.session_id, request.client.id, code.account_id)
+    elif parent is not None:
+        # Rotate: claim the old refresh token atomically; a concurrent use of it loses.
+        claimed = db.session.execute(
+            update(Token).where(Token.id == parent.id, Token.rotated_at.is_(None))
+            .values(rotated_at=now, revoked_at=now)
+        ).rowcount
+        if not claimed:
+            db.session.rollback()
+            raise InvalidGrantError("The refresh token has already been used.")
+        item.session_id, item.family_id = parent.session_id, parent.family_id
+        item.amr, item.acr, item.auth_time = parent.amr, parent.acr, parent.auth_time
+    else:
+        item.family_id = secrets.token_hex(16)
+    db.session.add(item)
+    db.session.commit()

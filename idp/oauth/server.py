@@ -1,0 +1,54 @@
+"""The one screen that shows the protocol: every grant, extension and endpoint registered here."""
+
+from __future__ import annotations
+
+from authlib.integrations.flask_oauth2 import AuthorizationServer, ResourceProtector
+from authlib.oauth2.rfc9207 import IssuerParameter
+from flask import Flask, current_app
+
+from ..extensions import db
+from ..models import School
+from .grants import AuthorizationCodeGrant, RefreshTokenGrant, save_token
+from .logout import EndSessionEndpoint
+from .oidc import OpenIDCode
+from .pkce import S256CodeChallenge
+from .tokens import BearerTokenValidator, RevocationEndpoint
+
+
+class ConfiguredIssuer(IssuerParameter):
+    def get_issuer(self) -> str:
+        # RFC 9207 2: iss in every authorization response, error responses included
+        return current_app.config["ISSUER"]
+
+
+def query_client(client_id: str) -> School | None:
+    school = db.session.scalar(db.select(School).where(School.client_id == client_id))
+    return school if school is not None and school.enabled else None
+
+
+def init_oauth(app: Flask) -> None:
+    """Build this app's authorization server and resource protector (``app.extensions``)."""
+    authorization = AuthorizationServer()
+    resource = ResourceProtector()
+    app.config.setdefault("OAUTH2_REFRESH_TOKEN_GENERATOR", True)
+    app.config.setdefault("OAUTH2_TOKEN_EXPIRES_IN", {
+        "authorization_code": app.config["ACCESS_TOKEN_LIFETIME"],
+        "refresh_token": app.config["ACCESS_TOKEN_LIFETIME"],
+    })
+    authorization.init_app(app, query_client=query_client, save_token=save_token)
+    authorization.register_grant(AuthorizationCodeGrant, [S256CodeChallenge(), OpenIDCode()])
+    authorization.register_grant(RefreshTokenGrant)
+    authorization.register_endpoint(RevocationEndpoint)
+    authorization.register_endpoint(EndSessionEndpoint)
+    authorization.register_extension(ConfiguredIssuer())
+    resource.register_token_validator(BearerTokenValidator())
+    app.extensions["authorization"] = authorization
+    app.extensions["resource_protector"] = resource
+
+
+def authorization_server() -> AuthorizationServer:
+    return current_app.extensions["authorization"]
+
+
+def resource_protector() -> ResourceProtector:
+    return current_app.extensions["resource_protector"]

@@ -1,0 +1,50 @@
+"""Bearer access tokens (RFC 6750) and revocation (RFC 7009)."""
+
+from __future__ import annotations
+
+from authlib.oauth2.rfc6750 import BearerTokenValidator as _BearerTokenValidator
+from authlib.oauth2.rfc6750 import InvalidTokenError
+from authlib.oauth2.rfc7009 import RevocationEndpoint as _RevocationEndpoint
+
+from ..extensions import db
+from ..models import SSOSession, Token
+from ..models.grant import token_digest
+from .grants import revoke_tokens
+
+
+class BearerTokenValidator(_BearerTokenValidator):
+    def authenticate_token(self, token_string):
+        token = db.session.scalar(
+            db.select(Token).where(Token.access_token_digest == token_digest(token_string))
+        )
+        if token is not None and token.session_id is not None:
+            session = db.session.get(SSOSession, token.session_id)
+            if session is None or session.ended_at is not None:
+                return None
+        return token
+
+    def validate_token(self, token, scopes, request):
+        super().validate_token(token, scopes, request)
+        if token.account is not None and not token.account.active:
+            raise InvalidTokenError(realm=self.realm, extra_attributes=self.extra_attributes)
+
+
+class RevocationEndpoint(_RevocationEndpoint):
+    CLIENT_AUTH_METHODS = ["client_secret_basic", "client_secret_post"]
+
+    def query_token(self, token_string, token_type_hint):
+        digest = token_digest(token_string)
+        # RFC 7009 2.1: the hint is only a hint; look in both places
+        return db.session.scalar(
+            db.select(Token).where(
+                (Token.access_token_digest == digest) | (Token.refresh_token_digest == digest)
+            )
+        )
+
+    def revoke_token(self, token, request):
+        if token.refresh_token_digest == token_digest(request.form["token"]):
+            # RFC 7009 2.1: revoking a refresh token also ends the grant's access tokens
+            revoke_tokens(Token.family_id == token.family_id)
+        else:
+            revoke_tokens(Token.id == token.id)
+        db.session.commit()

@@ -1,0 +1,129 @@
+"""SSO sessions: created at login, found from the cookie, ended at logout.
+
+The cookie carries a random value; the database keeps only its SHA-256 digest. A new value is
+issued at every login (no fixation). Idle and absolute timeouts come from the configuration.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import secrets
+
+from flask import Response, current_app, g, request
+from sqlalchemy import update
+
+from .extensions import db
+from .models import Account, SessionParticipant, SSOSession, Token
+from .models._types import utcnow
+from .models.audit import audit
+
+
+def _digest(value: str) -> str:
+    return hashlib.sha256(value.encode()).hexdigest()
+
+
+def cookie_name() -> str:
+    name = current_app.config["SSO_COOKIE_NAME"]
+    return f"__Host-{name}" if secure_cookies() else name
+
+
+def secure_cookies() -> bool:
+    return current_app.config["ISSUER"].startswith("https://")
+
+
+def current_session() -> SSOSession | None:
+    """The live SSO session of this browser, or None. Touches ``last_seen_at`` (idle timeout)."""
+    if "sso_session" in g:
+        return g.sso_session
+    g.sso_session = None
+    value = request.cookies.get(cookie_name())
+    if not value:
+        return None
+    sso = db.session.scalar(db.select(SSOSession).where(SSOSession.cookie_digest == _digest(value)))
+    now = utcnow()
+    if sso is None or sso.ended_at is not None:
+        return None
+    idle = dt.timedelta(seconds=current_app.config["SESSION_IDLE_TIMEOUT"])
+    if now >= sso.expires_at or now - sso.last_seen_at >= idle:
+        end_session(sso, reason="timeout")
+        db.session.commit()
+        return None
+    if now - sso.last_seen_at > dt.timedelta(seconds=60):  # avoid a write on every request
+        sso.last_seen_at = now
+        db.session.commit()
+    g.sso_session = sso
+    return sso
+
+
+def start_session(account: Account, *, amr: list[str], acr: str) -> SSOSession:
+    """Begin a new SSO session for ``account``'s person, ending this browser's previous one."""
+    previous = current_session()
+    if previous is not None:
+        end_session(previous, reason="relogin")
+    value = secrets.token_urlsafe(32)
+    now = utcnow()
+    sso = SSOSession(
+        cookie_digest=_digest(value),
+        sid=secrets.token_urlsafe(24),
+        person_id=account.person_id,
+        login_account_id=account.id,
+        auth_time=now.replace(microsecond=0),
+        amr=amr,
+        acr=acr,
+        created_at=now,
+        last_seen_at=now,
+        expires_at=now + dt.timedelta(seconds=current_app.config["SESSION_ABSOLUTE_TIMEOUT"]),
+        user_agent=(request.user_agent.string or "")[:300],
+    )
+    account.last_login_at = now
+    db.session.add(sso)
+    g.sso_session = sso
+    g.new_sso_cookie = value
+    return sso
+
+
+def end_session(sso: SSOSession, *, reason: str) -> None:
+    """End ``sso`` on the server and revoke the tokens issued in it (caller commits)."""
+    if sso.ended_at is None:
+        sso.ended_at = utcnow()
+        db.session.execute(
+            update(Token).where(Token.session_id == sso.id, Token.revoked_at.is_(None))
+            .values(revoked_at=utcnow())
+        )
+        audit("session_ended", person_id=sso.person_id, reason=reason, sid=sso.sid)
+    if g.get("sso_session") is sso:
+        g.sso_session = None
+        g.clear_sso_cookie = True
+
+
+def record_participant(session_id: int, school_id: int, account_id: int) -> None:
+    """Remember that a school received tokens in this session (caller commits)."""
+    exists = db.session.scalar(
+        db.select(SessionParticipant.id).where(
+            SessionParticipant.session_id == session_id, SessionParticipant.school_id == school_id
+        )
+    )
+    if exists is None:
+        db.session.add(SessionParticipant(session_id=session_id, school_id=school_id,
+                                          account_id=account_id))
+
+
+def account_at(sso: SSOSession, school_id: int) -> Account | None:
+    """The session person's active account at ``school_id`` (linked accounts count)."""
+    for account in sso.person.accounts:
+        if account.school_id == school_id and account.active:
+            return account
+    return None
+
+
+def apply_cookie(response: Response) -> Response:
+    """Set or clear the SSO cookie as decided during the request (after_request hook)."""
+    value = g.get("new_sso_cookie")
+    if value:
+        response.set_cookie(cookie_name(), value, httponly=True, secure=secure_cookies(),
+                            samesite="Lax", path="/")
+    elif g.get("clear_sso_cookie"):
+        response.delete_cookie(cookie_name(), path="/", secure=secure_cookies(),
+                               httponly=True, samesite="Lax")
+    return response
