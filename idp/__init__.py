@@ -18,6 +18,9 @@ def create_app(overrides: dict | None = None, *, instance_path: str | None = Non
                 instance_relative_config=True)
     load_config(app, overrides)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    if app.config["ENV"] != "production":
+        from .i18n import compile_catalogs
+        compile_catalogs()  # production builds compile them at packaging time (make install)
     init_extensions(app)
     init_keystore(app)
 
@@ -76,7 +79,9 @@ def init_extensions(app: Flask) -> None:
     from .i18n import select_locale
 
     db.init_app(app)
-    migrate.init_app(app, db, directory=str(Path(__file__).parent / "migrations"))
+    from .models._types import render_item
+    migrate.init_app(app, db, directory=str(Path(__file__).parent / "migrations"),
+                     render_as_batch=True, render_item=render_item, compare_type=True)
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale,
                    default_translation_directories=str(Path(__file__).parent / "translations"))

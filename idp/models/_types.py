@@ -28,3 +28,10 @@ class UTCDateTime(TypeDecorator):
         if value is not None and value.tzinfo is None:
             value = value.replace(tzinfo=dt.UTC)
         return value
+
+
+def render_item(type_, obj, autogen_context):
+    """Alembic autogenerate: write UTCDateTime columns as plain ``sa.DateTime(timezone=True)``."""
+    if type_ == "type" and isinstance(obj, UTCDateTime):
+        return "sa.DateTime(timezone=True)"
+    return False

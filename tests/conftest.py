@@ -1,0 +1,106 @@
+"""Shared fixtures: an IdP app on a fresh database (SQLite, or PostgreSQL when
+``IDP_TEST_DATABASE_URL`` is set), demo-like schools and people, and protocol helpers."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from pathlib import Path
+
+import pytest
+
+from idp import create_app
+from idp.extensions import db
+
+TEST_CONFIG = {
+    "ENV": "testing",
+    "SECRET_KEY": "test-secret-key",
+    "ISSUER": "http://idp.test",
+    "KEYS_AUTO_GENERATE": True,
+    # cheap Argon2 parameters: the suite hashes many passwords
+    "ARGON2_TIME_COST": 1,
+    "ARGON2_MEMORY_COST": 512,
+    "ARGON2_PARALLELISM": 1,
+}
+
+
+def pytest_report_header(config):
+    return f"idp database: {database_label()}"
+
+
+def database_label() -> str:
+    url = os.environ.get("IDP_TEST_DATABASE_URL")
+    return url.split("@")[-1] if url else "SQLite (per-test file)"
+
+
+@pytest.fixture(scope="session")
+def postgres_base_url():
+    """A throw-away PostgreSQL database for this test process (one per xdist worker)."""
+    url = os.environ.get("IDP_TEST_DATABASE_URL")
+    if not url:
+        yield None
+        return
+    import sqlalchemy as sa
+
+    name = f"idp_test_{os.environ.get('PYTEST_XDIST_WORKER', 'main')}_{uuid.uuid4().hex[:6]}"
+    admin = sa.create_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    base, _, _ = url.rpartition("/")
+    yield f"{base}/{name}"
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def shared_keys_dir(tmp_path_factory) -> Path:
+    """One development keystore for the session (RSA generation is slow); tests that rotate
+    keys use ``fresh_keys`` instead."""
+    return tmp_path_factory.mktemp("keys")
+
+
+def make_app(tmp_path: Path, postgres_url: str | None, keys_dir: Path, **overrides):
+    db_url = postgres_url or f"sqlite:///{tmp_path / 'idp.sqlite3'}"
+    config = {**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": db_url, "KEYS_DIR": str(keys_dir),
+              **overrides}
+    app = create_app(config, instance_path=str(tmp_path / "instance"))
+    with app.app_context():
+        db.drop_all()
+        db.create_all()
+    return app
+
+
+@pytest.fixture
+def app_config() -> dict:
+    """Override in a test module (or parametrize indirectly) to change configuration."""
+    return {}
+
+
+@pytest.fixture
+def app(tmp_path, postgres_base_url, shared_keys_dir, app_config):
+    app = make_app(tmp_path, postgres_base_url, shared_keys_dir, **app_config)
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.drop_all()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def ctx(app):
+    with app.app_context():
+        yield
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def world(app):
+    """Two schools and a few people (see ``tests/helpers.py``)."""
+    from tests.helpers import build_world
+    with app.app_context():
+        return build_world()
