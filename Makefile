@@ -1,0 +1,70 @@
+# The two commands a newcomer needs: `make run` and `make test`. Everything else is a step of those.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+IDP := $(VENV)/bin/idp
+export IDP_INSTANCE_PATH ?= $(CURDIR)/instance
+# PostgreSQL pass of the suite: used when set, or when a server answers on 127.0.0.1:5432
+PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/postgres
+PYTEST_ARGS ?=
+DEV_ENV := IDP_ENV=development IDP_KEYS_AUTO_GENERATE=true
+
+.PHONY: run install test test-sqlite test-postgres interop-deps db demo-seed bench lint translations clean
+
+$(VENV)/.installed: setup.cfg setup.py
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[test,postgres,redis]'
+	$(PY) -c "from idp.i18n import compile_catalogs; compile_catalogs()"
+	touch $@
+
+install: $(VENV)/.installed
+
+## make run: set everything up (venv, install, database, dev keys, demo data) and start the
+## IdP with three demo school Stuudiums. Ctrl-C stops them all.
+run: install
+	$(DEV_ENV) $(IDP) db upgrade
+	$(DEV_ENV) $(IDP) demo run
+
+db: install
+	$(DEV_ENV) $(IDP) db upgrade
+
+demo-seed: db
+	$(DEV_ENV) $(IDP) demo seed
+
+## make test: the whole suite on SQLite, then on PostgreSQL when one is reachable.
+test: install interop-deps
+	$(MAKE) --no-print-directory test-sqlite
+	@if [ -n "$$IDP_TEST_DATABASE_URL" ] || $(PY) -c "import socket; socket.create_connection(('127.0.0.1', 5432), 1)" 2>/dev/null; then \
+		$(MAKE) --no-print-directory test-postgres; \
+	else \
+		echo "PostgreSQL is not reachable on 127.0.0.1:5432: skipping the PostgreSQL pass"; \
+	fi
+
+test-sqlite:
+	@echo "=== test suite on SQLite ==="
+	env -u IDP_TEST_DATABASE_URL $(PY) -m pytest -n 2 $(PYTEST_ARGS)
+
+test-postgres:
+	@echo "=== test suite on PostgreSQL ==="
+	IDP_TEST_DATABASE_URL="$${IDP_TEST_DATABASE_URL:-$(PG_TEST_URL)}" $(PY) -m pytest -n 2 $(PYTEST_ARGS)
+
+interop-deps: tests/interop/node_modules/.installed
+
+tests/interop/node_modules/.installed: tests/interop/package.json tests/interop/package-lock.json
+	cd tests/interop && npm ci --no-audit --no-fund --silent
+	touch $@
+
+bench: install
+	$(PY) -m bench
+
+lint: install
+	$(VENV)/bin/ruff check idp keys schools_client tests
+	$(VENV)/bin/mypy keys schools_client
+
+translations: install
+	$(VENV)/bin/pybabel extract -F babel.cfg -k _l -o /tmp/idp-messages.pot .
+	$(VENV)/bin/pybabel update -i /tmp/idp-messages.pot -d idp/translations -l et
+
+clean:
+	rm -rf $(VENV) instance tests/interop/node_modules .pytest_cache

@@ -1,0 +1,44 @@
+"""Serve WSGI apps over real sockets in background threads (loopback, a free port each)."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+
+from werkzeug.serving import make_server
+
+
+class LateApp:
+    """Bind the socket first (to learn the port), attach the app afterwards."""
+
+    def __init__(self) -> None:
+        self.app = None
+
+    def __call__(self, environ, start_response):
+        return self.app(environ, start_response)
+
+
+@dataclass
+class Served:
+    url: str
+    port: int
+    late: LateApp
+    server: object
+    thread: threading.Thread
+
+    def attach(self, app) -> None:
+        self.late.app = app
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+        self.thread.join(5)
+
+
+def bind(host: str = "127.0.0.1", port: int = 0) -> Served:
+    late = LateApp()
+    server = make_server(host, port, late, threaded=True)
+    port = server.server_port
+    thread = threading.Thread(target=server.serve_forever, name=f"wsgi-{port}", daemon=True)
+    thread.start()
+    return Served(url=f"http://{host}:{port}", port=port, late=late, server=server, thread=thread)
