@@ -94,7 +94,10 @@ def init_keystore(app: Flask) -> None:
     directory = Path(app.instance_path) / app.config["KEYS_DIR"]
     store = KeyStore(directory, app.config["KEYS_PASSPHRASE"].encode(),
                      jwks_cache_seconds=app.config["JWKS_CACHE_SECONDS"],
-                     max_token_lifetime_seconds=app.config["ID_TOKEN_LIFETIME"])
+                     # the longest anything we signed must still verify: ID tokens, and expired
+                     # ones as id_token_hint for as long as a session may live
+                     max_token_lifetime_seconds=max(app.config["ID_TOKEN_LIFETIME"],
+                                                    app.config["SESSION_ABSOLUTE_TIMEOUT"]))
     if app.config["KEYS_AUTO_GENERATE"]:
         store.ensure_development_keys()
     if app.config["ENV"] == "production" and store.is_development:
