@@ -22,6 +22,7 @@ def create_app(overrides: dict | None = None, *, instance_path: str | None = Non
         from .i18n import compile_catalogs
         compile_catalogs()  # production builds compile them at packaging time (make install)
     init_extensions(app)
+    tune_sqlite(app)
     init_keystore(app)
 
     from .oauth.server import init_oauth
@@ -86,6 +87,28 @@ def init_extensions(app: Flask) -> None:
     babel.init_app(app, locale_selector=select_locale,
                    default_translation_directories=str(Path(__file__).parent / "translations"))
     limiter.init_app(app)
+
+
+def tune_sqlite(app: Flask) -> None:
+    """The embedded SQLite default: WAL (readers never wait for the writer), enforced foreign
+    keys, and a busy timeout instead of "database is locked" under concurrent workers."""
+    from sqlalchemy import event
+
+    from .extensions import db
+
+    with app.app_context():
+        engine = db.engine
+    if engine.dialect.name != "sqlite":
+        return
+
+    @event.listens_for(engine, "connect")
+    def on_connect(dbapi_connection, _record):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=5000")
+        cursor.close()
 
 
 def init_keystore(app: Flask) -> None:

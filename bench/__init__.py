@@ -1,0 +1,1 @@
+"""Benchmarks (``make bench``): speed and memory targets, checked here and not in timed tests."""
