@@ -48,7 +48,7 @@ def demo_secret(slug: str) -> str:
 def school_urls(base: str) -> dict:
     return {
         "redirect_uris": [f"{base}/oidc/callback"],
-        "post_logout_redirect_uris": [f"{base}/"],
+        "post_logout_redirect_uris": [f"{base}/oidc/logged-out", f"{base}/"],
         "backchannel_logout_uri": f"{base}/oidc/backchannel-logout",
         "frontchannel_logout_uri": f"{base}/oidc/frontchannel-logout",
         "initiate_login_uri": f"{base}/oidc/login",
