@@ -7,7 +7,7 @@ export IDP_INSTANCE_PATH ?= $(CURDIR)/instance
 # PostgreSQL pass of the suite: used when set, or when a server answers on 127.0.0.1:5432
 PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/postgres
 PYTEST_ARGS ?=
-DEV_ENV := IDP_ENV=development IDP_KEYS_AUTO_GENERATE=true
+DEV_ENV := IDP_ENV=development IDP_KEYS_AUTO_GENERATE=true IDP_MAIL_BACKEND=file
 
 .PHONY: run install test test-sqlite test-postgres interop-deps db demo-seed bench lint translations clean
 

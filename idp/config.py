@@ -70,9 +70,35 @@ class DefaultConfig:
     BABEL_DEFAULT_LOCALE = "et"
     LANGUAGES = ("et", "en")
 
+    # --- outgoing messages (the outbox) ---
+    #: timeout of one HTTP delivery (back-channel logout, events); the logout page waits at
+    #: most about twice this for the first attempts before answering
+    DELIVERY_HTTP_TIMEOUT = 2.0
+    #: retry delay after the first failure, doubling up to the maximum; give up after a day
+    DELIVERY_RETRY_BASE = 5
+    DELIVERY_RETRY_MAX = 15 * 60
+    DELIVERY_GIVE_UP_AFTER = 24 * 3600
+
+    # --- e-mail ---
+    #: ``smtp`` (production) or ``file`` (development: .eml files in MAILBOX_DIR)
+    MAIL_BACKEND = "smtp"
+    MAIL_FROM = "Koolide sisselogimine <no-reply@localhost>"
+    MAILBOX_DIR = "mailbox"
+    SMTP_HOST = "localhost"
+    SMTP_PORT = 25
+    #: ``starttls``, ``tls`` (implicit, port 465) or ``none``
+    SMTP_SECURITY = "starttls"
+    SMTP_USERNAME = ""
+    SMTP_PASSWORD = ""
+    SMTP_TIMEOUT = 10
+
     #: trust X-Forwarded-For/-Proto from this many proxies (0: none)
     PROXY_FIX_HOPS = 0
     WTF_CSRF_TIME_LIMIT = None  # tokens live as long as the UI cookie
+    #: Flask-WTF's https Referer check cannot work: every page says ``Referrer-Policy:
+    #: no-referrer``, so browsers send no Referer (and ``Origin: null``) with our own forms.
+    #: The CSRF token in the signed, SameSite=Lax UI cookie is the protection.
+    WTF_CSRF_SSL_STRICT = False
     RATELIMIT_STORAGE_URI = "memory://"
 
 
@@ -93,7 +119,8 @@ def validate_config(config: dict) -> None:
         raise ConfigError("IDP_ISSUER must not end with '/'")
     for key in ("AUTHORIZATION_CODE_LIFETIME", "ACCESS_TOKEN_LIFETIME", "ID_TOKEN_LIFETIME",
                 "SESSION_IDLE_TIMEOUT", "SESSION_ABSOLUTE_TIMEOUT", "JWKS_CACHE_SECONDS"):
-        if not isinstance(config.get(key), int) or config[key] <= 0:
+        value = config.get(key)
+        if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
             raise ConfigError(f"IDP_{key} must be a positive whole number of seconds")
     if config["AUTHORIZATION_CODE_LIFETIME"] > 600:
         raise ConfigError("IDP_AUTHORIZATION_CODE_LIFETIME must be at most 600 s (RFC 6749 4.1.2)")
@@ -115,11 +142,23 @@ def validate_config(config: dict) -> None:
 MASKED_KEYS = ("SECRET_KEY", "KEYS_PASSPHRASE", "SMTP_PASSWORD")
 
 
+def _hide_url_password(value):
+    """``postgresql://idp:secret@db/idp`` → ``postgresql://idp:********@db/idp``."""
+    if not isinstance(value, str) or "://" not in value:
+        return value
+    parts = urlsplit(value)
+    userinfo, at, hostport = parts.netloc.rpartition("@")
+    user, colon, _password = userinfo.partition(":")
+    if not at or not colon:
+        return value
+    return parts._replace(netloc=f"{user}:********@{hostport}").geturl()
+
+
 def public_view(config: dict) -> dict:
     """The effective configuration with secrets masked (``idp config show``)."""
     out = {}
     for key in dir(DefaultConfig):
         if key.isupper():
             value = config.get(key)
-            out[key] = "********" if key in MASKED_KEYS and value else value
+            out[key] = "********" if key in MASKED_KEYS and value else _hide_url_password(value)
     return out

@@ -110,12 +110,21 @@ def run_command(host, port):
     for slug, username, given, family, roles, _e, _c in DEMO_PEOPLE:
         click.echo(f"    {slug:20} {username:16} {given} {family} ({', '.join(roles)})")
     click.echo("\n  Press Ctrl-C to stop everything.\n")
+    from .delivery.worker import start_background_worker
+
+    def stop_on_term(signum, frame):
+        raise KeyboardInterrupt  # `kill` or a supervisor stops the schools too, like Ctrl-C
+
+    signal.signal(signal.SIGTERM, stop_on_term)
+    app = current_app._get_current_object()
+    stop_worker = start_background_worker(app)  # delivers logout tokens and e-mail
     try:
         from waitress import serve
-        serve(current_app._get_current_object(), host=host, port=port, threads=8)
+        serve(app, host=host, port=port, threads=8)
     except KeyboardInterrupt:
         pass
     finally:
+        stop_worker.set()
         for child in children:
             child.send_signal(signal.SIGTERM)
         deadline = time.time() + 5

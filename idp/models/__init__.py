@@ -3,11 +3,12 @@
 from .account import Account, Guardianship, ROLES
 from .audit import AuditEvent
 from .grant import AuthorizationCode, Token
+from .outbox import OutboxMessage
 from .person import Person
 from .school import School
 from .session import LoginThrottle, SessionParticipant, SSOSession
 
 __all__ = [
-    "Account", "AuditEvent", "AuthorizationCode", "Guardianship", "LoginThrottle", "Person",
+    "Account", "AuditEvent", "AuthorizationCode", "Guardianship", "LoginThrottle", "OutboxMessage", "Person",
     "ROLES", "School", "SessionParticipant", "SSOSession", "Token",
 ]

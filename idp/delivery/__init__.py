@@ -1,0 +1,1 @@
+"""Outgoing messages: the outbox, its senders (HTTP, SMTP) and the worker that retries them."""

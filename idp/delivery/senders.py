@@ -1,0 +1,57 @@
+"""Senders: one attempt to deliver one message. They return an outcome, they never raise.
+
+Outcomes: ``delivered``; ``final`` (the receiver refused: a 4xx other than 408/429 — retrying
+cannot help); ``retry`` (network error, timeout, 5xx, 408, 429).
+"""
+
+from __future__ import annotations
+
+import requests
+from flask import current_app
+
+from .mail import send_email
+
+RETRYABLE_STATUS = {408, 425, 429}
+
+
+def classify(status: int) -> str:
+    if 200 <= status < 300:
+        return "delivered"
+    if status in RETRYABLE_STATUS or status >= 500:
+        return "retry"
+    return "final"
+
+
+def post_logout_token(target: str, payload: dict, timeout: float) -> tuple[str, str | None]:
+    """OIDC Back-Channel Logout 1.0 2.5: POST ``logout_token`` form-encoded to the RP."""
+    try:
+        response = requests.post(target, data={"logout_token": payload["logout_token"]},
+                                 timeout=timeout, allow_redirects=False,
+                                 headers={"Accept": "application/json"})
+    except requests.RequestException as exc:
+        return "retry", f"{type(exc).__name__}: {exc}"[:500]
+    outcome = classify(response.status_code)
+    return outcome, None if outcome == "delivered" else f"HTTP {response.status_code}: {response.text[:300]}"
+
+
+def post_security_event(target: str, payload: dict, timeout: float) -> tuple[str, str | None]:
+    """RFC 8935 2: POST the SET as ``application/secevent+jwt``; 202 Accepted means delivered."""
+    try:
+        response = requests.post(target, data=payload["set"], timeout=timeout, allow_redirects=False,
+                                 headers={"Content-Type": "application/secevent+jwt",
+                                          "Accept": "application/json"})
+    except requests.RequestException as exc:
+        return "retry", f"{type(exc).__name__}: {exc}"[:500]
+    outcome = classify(response.status_code)
+    return outcome, None if outcome == "delivered" else f"HTTP {response.status_code}: {response.text[:300]}"
+
+
+def send(kind: str, target: str, payload: dict) -> tuple[str, str | None]:
+    timeout = current_app.config["DELIVERY_HTTP_TIMEOUT"]
+    if kind == "backchannel_logout":
+        return post_logout_token(target, payload, timeout)
+    if kind == "security_event":
+        return post_security_event(target, payload, timeout)
+    if kind == "email":
+        return send_email(target, payload)
+    return "final", f"unknown kind {kind}"
