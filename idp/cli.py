@@ -217,7 +217,10 @@ def register_cli(app) -> None:
 
     from .demo import demo_cli
 
-    for group in (schools_cli, accounts_cli, config_cli, keys_cli, demo_cli):
+    from .delivery.cli import deliveries_cli, worker_command
+
+    for group in (schools_cli, accounts_cli, config_cli, keys_cli, demo_cli, deliveries_cli,
+                  worker_command):
         app.cli.add_command(group)
 
 

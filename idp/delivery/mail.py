@@ -46,10 +46,10 @@ def build_message(to: str, payload: dict) -> EmailMessage:
     message["Subject"] = payload["subject"]
     message["Date"] = formatdate(localtime=False)
     message["Message-ID"] = make_msgid(domain=cfg["MAIL_FROM"].rpartition("@")[2].strip(">") or None)
-    message["Content-Language"] = payload.get("lang", "et")
     message["Auto-Submitted"] = "auto-generated"
     message.set_content(payload["text"])
     message.add_alternative(payload["html"], subtype="html")
+    message["Content-Language"] = payload.get("lang", "et")  # after set_content, which drops Content-*
     return message
 
 
