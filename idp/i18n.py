@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from flask import current_app, session
@@ -15,18 +16,35 @@ def select_locale() -> str:
 
 
 def compile_catalogs() -> None:
-    """Compile .po → .mo when a catalog is newer than its compiled form (dev and tests)."""
+    """Compile each language's catalogs into ``messages.mo`` when any source is newer.
+
+    A language's catalog is ``messages.po`` plus every ``features/*.po`` beside it: each
+    feature (login, recovery, linking, admin, eID ...) keeps its strings in its own file, so
+    that work on one feature never edits another's translations.
+    """
     from babel.messages.mofile import write_mo
     from babel.messages.pofile import read_po
 
-    for po in TRANSLATIONS.glob("*/LC_MESSAGES/messages.po"):
-        mo = po.with_suffix(".mo")
-        if mo.exists() and mo.stat().st_mtime >= po.stat().st_mtime:
+    for directory in TRANSLATIONS.glob("*/LC_MESSAGES"):
+        sources = [directory / "messages.po", *sorted((directory / "features").glob("*.po"))]
+        sources = [p for p in sources if p.exists()]
+        mo = directory / "messages.mo"
+        if not sources or (mo.exists() and mo.stat().st_mtime >= max(p.stat().st_mtime for p in sources)):
             continue
-        with po.open("rb") as f:
-            catalog = read_po(f)
-        with mo.open("wb") as f:
+        catalog = None
+        for po in sources:
+            with po.open("rb") as f:
+                part = read_po(f)
+            if catalog is None:
+                catalog = part
+                continue
+            for message in part:
+                if message.id and message.string:
+                    catalog[message.id] = message
+        tmp = directory / f"messages.mo.{os.getpid()}.tmp"
+        with tmp.open("wb") as f:
             write_mo(f, catalog)
+        tmp.replace(mo)  # atomic: parallel test workers may compile at the same time
 
 
 def role_name(role: str) -> str:
