@@ -39,7 +39,8 @@ def sex(code: str) -> str:
 def validate(code: str) -> str:
     """Return the normalised code or raise ``InvalidIsikukood``."""
     code = (code or "").strip()
-    if len(code) != 11 or not code.isdigit():
+    # str.isdigit() alone also accepts e.g. full-width and superscript digits
+    if len(code) != 11 or not code.isascii() or not code.isdigit():
         raise InvalidIsikukood("an isikukood has exactly 11 digits")
     if int(code[0]) not in CENTURIES:
         raise InvalidIsikukood("the first digit must be 1-8")

@@ -43,11 +43,13 @@ def current_session() -> SSOSession | None:
     sso = db.session.scalar(db.select(SSOSession).where(SSOSession.cookie_digest == _digest(value)))
     now = utcnow()
     if sso is None or sso.ended_at is not None:
+        g.clear_sso_cookie = True  # a stale cookie: tell the browser to forget it
         return None
     idle = dt.timedelta(seconds=current_app.config["SESSION_IDLE_TIMEOUT"])
     if now >= sso.expires_at or now - sso.last_seen_at >= idle:
         end_session(sso, reason="timeout")
         db.session.commit()
+        g.clear_sso_cookie = True
         return None
     if now - sso.last_seen_at > dt.timedelta(seconds=60):  # avoid a write on every request
         sso.last_seen_at = now

@@ -72,9 +72,9 @@ def make_app(tmp_path: Path, postgres_url: str | None, keys_dir: Path, **overrid
 
 
 @pytest.fixture
-def app_config() -> dict:
-    """Override in a test module (or parametrize indirectly) to change configuration."""
-    return {}
+def app_config(request) -> dict:
+    """Override in a test module, or ``@pytest.mark.parametrize("app_config", [...], indirect=True)``."""
+    return dict(getattr(request, "param", {}))
 
 
 @pytest.fixture

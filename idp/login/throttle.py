@@ -35,9 +35,10 @@ def record_failure(keys: list[str]) -> None:
         row = db.session.get(LoginThrottle, key) or LoginThrottle(key=key, failures=0)
         row.failures += 1
         row.last_failure_at = now
+        # the failure that uses up the free attempts starts the first delay
         extra = row.failures - cfg["LOGIN_FREE_ATTEMPTS"]
-        if extra > 0:
-            delay = min(cfg["LOGIN_BASE_DELAY"] * 2 ** min(extra - 1, 20), cfg["LOGIN_MAX_DELAY"])
+        if extra >= 0:
+            delay = min(cfg["LOGIN_BASE_DELAY"] * 2 ** min(extra, 20), cfg["LOGIN_MAX_DELAY"])
             row.locked_until = now + dt.timedelta(seconds=delay)
         db.session.add(row)
 
