@@ -59,7 +59,12 @@ class DefaultConfig:
     LOGIN_FREE_ATTEMPTS = 5
     #: first delay after the free attempts, doubling with every further failure
     LOGIN_BASE_DELAY = 2
+    #: the longest delay
     LOGIN_MAX_DELAY = 15 * 60
+    #: failures allowed from one client address (many people share a school's address)
+    LOGIN_ADDRESS_FREE_ATTEMPTS = 30
+    #: a name or address with no failure for this long starts from zero again
+    LOGIN_FORGET_AFTER = 3600
 
     # --- passwords (Argon2id; RFC 9106 / OWASP parameters) ---
     ARGON2_TIME_COST = 2

@@ -1,8 +1,10 @@
 """Failed-login throttling per account name and per client address, with growing delay.
 
-After ``LOGIN_FREE_ATTEMPTS`` failures a key is locked for ``LOGIN_BASE_DELAY`` seconds, doubling
-with every further failure up to ``LOGIN_MAX_DELAY``. Keys are built from what was typed, so a
-name that matches no account is throttled exactly like one that does.
+After ``LOGIN_FREE_ATTEMPTS`` failures of one name (``LOGIN_ADDRESS_FREE_ATTEMPTS`` of one
+address: a whole school may sit behind one public address) a key is locked for
+``LOGIN_BASE_DELAY`` seconds, doubling with every further failure up to ``LOGIN_MAX_DELAY``.
+A key with no failure for ``LOGIN_FORGET_AFTER`` seconds starts again from zero. Keys are built
+from what was typed, so a name that matches no account is throttled exactly like one that does.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 
 from flask import current_app
+from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
 from ..models import LoginThrottle
@@ -28,15 +31,33 @@ def wait_seconds(keys: list[str]) -> int:
     return max([0, *[int(w) + 1 for w in waits if w > 0]])
 
 
+def _row(key: str) -> LoginThrottle:
+    """The counter row for ``key``, created safely when two first failures race (savepoint)."""
+    row = db.session.get(LoginThrottle, key)
+    if row is not None:
+        return row
+    try:
+        with db.session.begin_nested():
+            row = LoginThrottle(key=key, failures=0, last_failure_at=utcnow())
+            db.session.add(row)
+    except IntegrityError:
+        row = db.session.get(LoginThrottle, key, populate_existing=True)
+    return row
+
+
 def record_failure(keys: list[str]) -> None:
     cfg = current_app.config
     now = utcnow()
+    forget = dt.timedelta(seconds=cfg["LOGIN_FORGET_AFTER"])
     for key in keys:
-        row = db.session.get(LoginThrottle, key) or LoginThrottle(key=key, failures=0)
+        row = _row(key)
+        if row.failures and now - row.last_failure_at >= forget:
+            row.failures, row.locked_until = 0, None
         row.failures += 1
         row.last_failure_at = now
+        free = cfg["LOGIN_ADDRESS_FREE_ATTEMPTS"] if key.startswith("addr:") else cfg["LOGIN_FREE_ATTEMPTS"]
         # the failure that uses up the free attempts starts the first delay
-        extra = row.failures - cfg["LOGIN_FREE_ATTEMPTS"]
+        extra = row.failures - free
         if extra >= 0:
             delay = min(cfg["LOGIN_BASE_DELAY"] * 2 ** min(extra, 20), cfg["LOGIN_MAX_DELAY"])
             row.locked_until = now + dt.timedelta(seconds=delay)
