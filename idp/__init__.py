@@ -130,6 +130,7 @@ def init_keystore(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
+    from .account.link_views import bp as linking_bp
     from .account.views import bp as account_bp
     from .login.views import bp as login_bp
     from .views.authorize import bp as authorize_bp
@@ -140,5 +141,44 @@ def register_blueprints(app: Flask) -> None:
     from .views.userinfo import bp as userinfo_bp
 
     for bp in (discovery_bp, authorize_bp, token_bp, userinfo_bp, logout_bp, login_bp,
-               account_bp, ui_bp):
+               account_bp, linking_bp, ui_bp):
         app.register_blueprint(bp)
+    register_recovery(app)
+    register_eid(app)
+    register_admin_and_api(app)
+
+
+def register_recovery(app: Flask) -> None:
+    """Getting in without a password: "unustasid salasõna?", account requests (public pages
+    and the director's review under /admin/<slug>/requests), the development mailbox."""
+    from .account_requests import public as account_requests_bp
+    from .account_requests import review as request_review_bp
+    from .devmail import bp as devmail_bp
+    from .recovery import bp as recovery_bp
+
+    for bp in (recovery_bp, account_requests_bp, request_review_bp, devmail_bp):
+        app.register_blueprint(bp)
+
+
+def register_eid(app: Flask) -> None:
+    """ID-card and Smart-ID login, what follows an eID login (password, profile, e-mail
+    confirmation), "Minu lapsed", and the director's password exceptions."""
+    from .account.children import bp as children_bp
+    from .login.eid_exceptions import bp as password_exceptions_bp
+    from .login.eid_profile import bp as eid_profile_bp
+    from .login.eid_views import bp as eid_bp
+
+    for bp in (eid_bp, eid_profile_bp, children_bp, password_exceptions_bp):
+        app.register_blueprint(bp)
+
+
+def register_admin_and_api(app: Flask) -> None:
+    """The director's pages and the schools' provisioning API (bearer tokens, no cookies:
+    exempt from CSRF)."""
+    from .admin import bp as admin_bp
+    from .api import bp as api_bp
+    from .extensions import csrf
+
+    csrf.exempt(api_bp)
+    app.register_blueprint(admin_bp)
+    app.register_blueprint(api_bp)

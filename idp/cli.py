@@ -215,6 +215,9 @@ def config_show():
 def register_cli(app) -> None:
     from keys.cli import keys_cli
 
+    from .roster.command import import_command
+    accounts_cli.add_command(import_command)  # idp accounts import (the roster import)
+
     from .demo import demo_cli
 
     from .delivery.cli import deliveries_cli, worker_command

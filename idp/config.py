@@ -8,6 +8,7 @@ values JSON-decoded where possible) → ``overrides`` passed to ``create_app`` (
 
 from __future__ import annotations
 
+import os
 from urllib.parse import urlsplit
 
 DEVELOPMENT_SECRET_KEY = "development-only-secret-key-change-me"
@@ -96,6 +97,79 @@ class DefaultConfig:
     SMTP_USERNAME = ""
     SMTP_PASSWORD = ""
     SMTP_TIMEOUT = 10
+    #: development only: show the file mailbox (MAILBOX_DIR) at /dev/mailbox; ``demo run``
+    #: turns it on. Never served when ENV is production, whatever this says.
+    DEV_MAILBOX_ENABLED = False
+
+    # --- "unustasid salasõna?" (password recovery by e-mailed link) ---
+    #: seconds an e-mailed recovery link stays valid
+    RECOVERY_LINK_LIFETIME = 30 * 60
+    #: at most this many links per account per hour; further requests send nothing
+    RECOVERY_LINKS_PER_ACCOUNT_HOUR = 3
+    #: requests of the "forgot password" form per client address (Flask-Limiter syntax)
+    RECOVERY_ADDRESS_LIMIT = "20 per hour"
+
+    # --- "Ava kasutajakonto" (account requests reviewed by the director) ---
+    #: seconds the e-mailed link that confirms a request's address stays valid
+    ACCOUNT_REQUEST_CONFIRM_LIFETIME = 3 * 24 * 3600
+    #: seconds the set-password link mailed on approval stays valid
+    ACCOUNT_REQUEST_PASSWORD_LINK_LIFETIME = 7 * 24 * 3600
+    #: submissions of the request form per client address (Flask-Limiter syntax)
+    ACCOUNT_REQUEST_ADDRESS_LIMIT = "10 per hour"
+    #: confirmation e-mails per address and school per hour; further submissions send nothing
+    ACCOUNT_REQUEST_MAILS_PER_ADDRESS_HOUR = 3
+    #: a form sent sooner than this many seconds after it was shown is taken for a bot's
+    ACCOUNT_REQUEST_MIN_FILL_SECONDS = 3
+
+    # --- eID login: ID-card through Web eID (idp.eid.webeid, idp.login.eid_views) ---
+    #: the origin the card signs, ``https://host[:port]``; "" = the ISSUER's origin. ID-card
+    #: login is offered only on an https origin (Web eID works on nothing else).
+    WEBEID_ORIGIN = ""
+    #: trust SK's and Zetes' TEST card CAs instead of the production ones (test environments)
+    WEBEID_TEST_CARDS = False
+    #: further issuing-CA certificates (PEM files) trusted for ID-cards
+    WEBEID_EXTRA_CA_FILES: tuple = ()
+    #: ask each card certificate's OCSP responder (AIA) whether it is revoked
+    WEBEID_OCSP = True
+    #: seconds to wait for that OCSP responder (Web eID's default)
+    WEBEID_OCSP_TIMEOUT = 5.0
+
+    # --- eID login: Smart-ID through SK's RP API v3 (idp.eid.smartid) ---
+    #: Smart-ID is offered once SK's contract gives these two (DEMO: 00000000-0000-4000-8000-
+    #: 000000000000 / DEMO); ``demo run`` fills them in for the local stand-in when empty
+    SMARTID_RELYING_PARTY_UUID = ""
+    SMARTID_RELYING_PARTY_NAME = ""
+    #: SK LIVE; SK DEMO is https://sid.demo.sk.ee/smart-id-rp/v3/
+    SMARTID_BASE_URL = "https://rp-api.smart-id.com/v3/"
+    #: ``smart-id`` (LIVE) or ``smart-id-demo`` (DEMO, the stand-in): part of every signature
+    SMARTID_SCHEME_NAME = "smart-id"
+    #: trust SK's DEMO CAs instead of the LIVE ones
+    SMARTID_TEST_CAS = False
+    #: further issuing-CA certificates (PEM files), e.g. the stand-in's TEST CA in development
+    SMARTID_EXTRA_CA_FILES: tuple = ()
+    #: TLS check of SK's API: True, or the file of the pinned certificates SK requires
+    SMARTID_TLS_VERIFY: bool | str = True
+    #: QUALIFIED (acr "high"), or ADVANCED to accept Smart-ID Basic too (acr "substantial")
+    SMARTID_CERTIFICATE_LEVEL = "QUALIFIED"
+    #: how long one status request of the login page waits at SK (RP API timeoutMs, 1000 or more)
+    SMARTID_POLL_TIMEOUT_MS = 3000
+    #: Smart-ID logins one client address may start (Flask-Limiter syntax): each may ring a phone
+    SMARTID_START_LIMIT = "30 per 10 minutes"
+    #: development only: the stand-in's "phone" page, linked from the Smart-ID page
+    SMARTID_STANDIN_PHONE_URL = ""
+
+    # --- who must log in with eID (idp.login.staff_policy) ---
+    #: teachers, staff and directors log in with ID-card or Smart-ID only, as in Stuudium. None:
+    #: on, except under ENV=testing (the older suites log teachers in with passwords)
+    STAFF_EID_REQUIRED = None
+    #: the longest password exception a director may grant a teacher or staff account (hours)
+    PASSWORD_EXCEPTION_MAX_HOURS = 24
+    #: password exceptions one account may be granted in 30 days
+    PASSWORD_EXCEPTIONS_PER_MONTH = 4
+    #: seconds an e-mailed address-confirmation link stays valid
+    EMAIL_CONFIRMATION_LIFETIME = 3 * 24 * 3600
+    #: seconds an eID-verified identity waits for the account-request form
+    EID_IDENTITY_LIFETIME = 3600
 
     #: trust X-Forwarded-For/-Proto from this many proxies (0: none)
     PROXY_FIX_HOPS = 0
@@ -129,9 +203,15 @@ def validate_config(config: dict) -> None:
             raise ConfigError(f"IDP_{key} must be a positive whole number of seconds")
     if config["AUTHORIZATION_CODE_LIFETIME"] > 600:
         raise ConfigError("IDP_AUTHORIZATION_CODE_LIFETIME must be at most 600 s (RFC 6749 4.1.2)")
+    eid_problems = check_eid(config)
+    if eid_problems:
+        raise ConfigError("; ".join(eid_problems))
     if env != "production":
         return
     problems = []
+    if config.get("SMARTID_RELYING_PARTY_UUID") and not str(
+            config.get("SMARTID_BASE_URL")).startswith("https://"):
+        problems.append("IDP_SMARTID_BASE_URL must be SK's https endpoint in production")
     if parts.scheme != "https":
         problems.append("IDP_ISSUER must use https in production")
     if not config.get("SECRET_KEY") or config["SECRET_KEY"] == DEVELOPMENT_SECRET_KEY:
@@ -142,6 +222,28 @@ def validate_config(config: dict) -> None:
         problems.append("IDP_KEYS_AUTO_GENERATE is for development; run 'idp keys generate' instead")
     if problems:
         raise ConfigError("refusing a production start: " + "; ".join(problems))
+
+
+def check_eid(config: dict) -> list[str]:
+    """What is wrong with the eID settings (any environment)."""
+    problems = []
+    origin = config.get("WEBEID_ORIGIN") or ""
+    parts = urlsplit(origin)
+    if origin and (parts.scheme != "https" or not parts.netloc or parts.path or parts.query):
+        problems.append("IDP_WEBEID_ORIGIN must be https://host[:port] with nothing after it")
+    timeout = config.get("SMARTID_POLL_TIMEOUT_MS", DefaultConfig.SMARTID_POLL_TIMEOUT_MS)
+    if isinstance(timeout, bool) or not isinstance(timeout, int) or not 1000 <= timeout <= 120_000:
+        problems.append("IDP_SMARTID_POLL_TIMEOUT_MS must be 1000..120000")
+    if config.get("SMARTID_CERTIFICATE_LEVEL", "QUALIFIED") not in ("QUALIFIED", "ADVANCED"):
+        problems.append("IDP_SMARTID_CERTIFICATE_LEVEL must be QUALIFIED or ADVANCED")
+    for key in ("WEBEID_EXTRA_CA_FILES", "SMARTID_EXTRA_CA_FILES"):
+        missing = [f for f in config.get(key) or () if not os.path.isfile(f)]
+        if missing:
+            problems.append(f"IDP_{key}: no such file {', '.join(map(str, missing))}")
+    hours = config.get("PASSWORD_EXCEPTION_MAX_HOURS", DefaultConfig.PASSWORD_EXCEPTION_MAX_HOURS)
+    if isinstance(hours, bool) or not isinstance(hours, int) or not 1 <= hours <= 24:
+        problems.append("IDP_PASSWORD_EXCEPTION_MAX_HOURS must be 1..24")
+    return problems
 
 
 MASKED_KEYS = ("SECRET_KEY", "KEYS_PASSPHRASE", "SMTP_PASSWORD")

@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import click
 from flask import current_app
@@ -30,11 +31,11 @@ DEMO_SCHOOLS = [
 # school slug, username, given, family, roles, email, isikukood
 DEMO_PEOPLE = [
     ("noomuusikakool", "mari.maasikas", "Mari", "Maasikas", ["parent"], "mari@example.ee", "48003120218"),
-    ("noomuusikakool", "juhan.kask", "Juhan", "Kask", ["teacher"], "juhan@example.ee", None),
-    ("noomuusikakool", "direktor", "Tiina", "Tamm", ["admin", "teacher"], "tiina@example.ee", None),
+    ("noomuusikakool", "juhan.kask", "Juhan", "Kask", ["teacher"], "juhan@example.ee", "37605030299"),
+    ("noomuusikakool", "direktor", "Tiina", "Tamm", ["admin", "teacher"], "tiina@example.ee", "47101010033"),
     ("kesklinnagymnaasium", "mari.maasikas", "Mari", "Maasikas", ["parent"], "mari@example.ee", "48003120218"),
-    ("kesklinnagymnaasium", "kati.maasikas", "Kati", "Maasikas", ["student"], "mari@example.ee", None),
-    ("kesklinnagymnaasium", "juhan.kask", "Juhan", "Kask", ["teacher"], "juhan@example.ee", None),
+    ("kesklinnagymnaasium", "kati.maasikas", "Kati", "Maasikas", ["student"], "mari@example.ee", "61107120011"),
+    ("kesklinnagymnaasium", "juhan.kask", "Juhan", "Kask", ["teacher"], "juhan@example.ee", "37605030299"),
     ("paikesekiir", "mari.maasikas", "Mari", "Maasikas", ["parent"], "mari@example.ee", "48003120218"),
 ]
 
@@ -77,6 +78,35 @@ def seed(host: str = "localhost") -> None:
     db.session.commit()
 
 
+STANDIN_PORT = 5010
+STANDIN_RP = ("00000000-0000-4000-8000-000000000000", "DEMO")  # SK DEMO's relying party
+
+
+def smartid_standin(host: str) -> subprocess.Popen | None:
+    """Start the Smart-ID STAND-IN (RP API v3, not SK's service) on port 5010, knowing the demo
+    people, and point this IdP at it: its URL, the DEMO relying party, its TEST CA. Production
+    reaches SK by configuration alone (IDP_SMARTID_*); the IdP's code path is the same. When
+    Smart-ID is configured already (e.g. SK's DEMO service), that is used instead."""
+    from .eid.smartid.standin import CA_FILE, load_or_create_ca
+
+    if current_app.config["SMARTID_RELYING_PARTY_UUID"]:
+        return None
+
+    ca_dir = Path(current_app.instance_path) / "smartid-standin"
+    load_or_create_ca(ca_dir)  # now, so that the IdP can trust it before the stand-in answers
+    personas = sorted({f"{code}:{given}:{family}" for _s, _u, given, family, _r, _e, code
+                       in DEMO_PEOPLE if code})
+    child = subprocess.Popen([sys.executable, "-m", "idp.login.eid_standin", "--host", host,
+                              "--port", str(STANDIN_PORT), "--ca-dir", str(ca_dir),
+                              *[arg for p in personas for arg in ("--persona", p)]])
+    base = f"http://{host}:{STANDIN_PORT}"
+    current_app.config.update(
+        SMARTID_BASE_URL=f"{base}/v3/", SMARTID_RELYING_PARTY_UUID=STANDIN_RP[0],
+        SMARTID_RELYING_PARTY_NAME=STANDIN_RP[1], SMARTID_SCHEME_NAME="smart-id-demo",
+        SMARTID_EXTRA_CA_FILES=(str(ca_dir / CA_FILE),), SMARTID_STANDIN_PHONE_URL=f"{base}/")
+    return child
+
+
 @demo_cli.command("seed")
 @click.option("--host", default="localhost")
 def seed_command(host):
@@ -96,7 +126,8 @@ def run_command(host, port):
         raise click.ClickException("the demo runner is for development only")
     seed(host)
     issuer = current_app.config["ISSUER"]
-    children = []
+    current_app.config["DEV_MAILBOX_ENABLED"] = True  # the e-mail the demo sends, in a browser
+    children = [child for child in [smartid_standin(host)] if child is not None]
     for slug, name, _kind, school_port in DEMO_SCHOOLS:
         env = {**os.environ, "DEMO_CLIENT_SECRET": demo_secret(slug)}
         children.append(subprocess.Popen(
@@ -104,11 +135,19 @@ def run_command(host, port):
              "--port", str(school_port), "--host", host, "--issuer", issuer, "--client-id", slug],
             env=env))
     click.echo(f"\n  Login service (IdP): {issuer}")
+    click.echo(f"  Development mailbox: {issuer}/dev/mailbox/"
+               + ("" if current_app.config["MAIL_BACKEND"] == "file" else " (empty: IDP_MAIL_BACKEND is not 'file')"))
     for slug, name, _kind, school_port in DEMO_SCHOOLS:
         click.echo(f"  {name:24} http://{host}:{school_port}")
+    if current_app.config["SMARTID_STANDIN_PHONE_URL"]:
+        click.echo(f"  Smart-ID STAND-IN phone  {current_app.config['SMARTID_STANDIN_PHONE_URL']}"
+                   "  (not SK's service: confirm Smart-ID logins here)")
     click.echo(f"\n  Demo logins (password for all: {DEMO_PASSWORD}):")
-    for slug, username, given, family, roles, _e, _c in DEMO_PEOPLE:
-        click.echo(f"    {slug:20} {username:16} {given} {family} ({', '.join(roles)})")
+    for slug, username, given, family, roles, _e, code in DEMO_PEOPLE:
+        smartid = f", Smart-ID {code}" if code else ""
+        click.echo(f"    {slug:20} {username:16} {given} {family} ({', '.join(roles)}{smartid})")
+    click.echo("  Teachers and the director log in with Smart-ID (the stand-in's phone page),"
+               " as Stuudium's staff do.")
     click.echo("\n  Press Ctrl-C to stop everything.\n")
     from .delivery.worker import start_background_worker
 

@@ -59,12 +59,31 @@ def current_session() -> SSOSession | None:
 
 
 def start_session(account: Account, *, amr: list[str], acr: str) -> SSOSession:
-    """Begin a new SSO session for ``account``'s person, ending this browser's previous one."""
+    """Log ``account``'s person in on this browser; the cookie value always changes (no fixation).
+
+    The same person authenticating again (``prompt=login``, ``max_age``, a stronger method)
+    continues the same session: its ``sid`` stays what the schools hold, so a later logout still
+    reaches them; ``auth_time``, ``amr`` and ``acr`` are the new ones. Someone else logging in
+    on this browser ends the previous session, and its schools are told (back-channel logout).
+    """
     previous = current_session()
-    if previous is not None:
-        end_session(previous, reason="relogin")
     value = secrets.token_urlsafe(32)
     now = utcnow()
+    account.last_login_at = now
+    g.new_sso_cookie = value
+    if previous is not None and previous.person_id == account.person_id:
+        previous.cookie_digest = _digest(value)
+        previous.login_account_id = account.id
+        previous.auth_time = now.replace(microsecond=0)
+        previous.amr, previous.acr = amr, acr
+        previous.last_seen_at = now
+        return previous
+    if previous is not None:
+        from .services.logout import logout_sessions  # services build on this module
+
+        logout_sessions([previous], reason="relogin", commit=False)
+        g.new_sso_cookie = value  # ending the previous session asked to clear the cookie
+        g.pop("clear_sso_cookie", None)
     sso = SSOSession(
         cookie_digest=_digest(value),
         sid=secrets.token_urlsafe(24),
@@ -78,10 +97,8 @@ def start_session(account: Account, *, amr: list[str], acr: str) -> SSOSession:
         expires_at=now + dt.timedelta(seconds=current_app.config["SESSION_ABSOLUTE_TIMEOUT"]),
         user_agent=(request.user_agent.string or "")[:300],
     )
-    account.last_login_at = now
     db.session.add(sso)
     g.sso_session = sso
-    g.new_sso_cookie = value
     return sso
 
 

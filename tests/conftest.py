@@ -4,10 +4,12 @@
 from __future__ import annotations
 
 import os
+import shutil
 import uuid
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 
 from idp import create_app
 from idp.extensions import db
@@ -60,14 +62,51 @@ def shared_keys_dir(tmp_path_factory) -> Path:
     return tmp_path_factory.mktemp("keys")
 
 
+_SCHEMAS_READY: set[str] = set()
+_SQLITE_TEMPLATE: dict[str, Path] = {}
+
+
+def _fresh_sqlite(tmp_path: Path, keys_dir: Path) -> str:
+    """A copy of a database file made once per test process with ``create_all`` (fast)."""
+    if "path" not in _SQLITE_TEMPLATE:
+        import tempfile
+        template = Path(tempfile.mkdtemp(prefix="idp-template-")) / "idp.sqlite3"
+        app = create_app({**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{template}",
+                          "KEYS_DIR": str(keys_dir)}, instance_path=str(template.parent / "instance"))
+        with app.app_context():
+            db.create_all()
+            db.engine.dispose()
+        _SQLITE_TEMPLATE["path"] = template
+    target = tmp_path / "idp.sqlite3"
+    shutil.copyfile(_SQLITE_TEMPLATE["path"], target)
+    return f"sqlite:///{target}"
+
+
+def _reset_postgres(app) -> None:
+    """Tables are created once per database; later tests start from empty tables (TRUNCATE)."""
+    url = app.config["SQLALCHEMY_DATABASE_URI"]
+    with app.app_context():
+        if url not in _SCHEMAS_READY:
+            db.drop_all()
+            db.create_all()
+            _SCHEMAS_READY.add(url)
+            return
+        names = ", ".join(f'"{t.name}"' for t in db.metadata.sorted_tables)
+        try:
+            with db.engine.begin() as conn:
+                conn.exec_driver_sql(f"TRUNCATE {names} RESTART IDENTITY CASCADE")
+        except sa.exc.ProgrammingError:  # a test (migrations) dropped the tables: build again
+            db.drop_all()
+            db.create_all()
+
+
 def make_app(tmp_path: Path, postgres_url: str | None, keys_dir: Path, **overrides):
-    db_url = postgres_url or f"sqlite:///{tmp_path / 'idp.sqlite3'}"
+    db_url = postgres_url or _fresh_sqlite(tmp_path, keys_dir)
     config = {**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": db_url, "KEYS_DIR": str(keys_dir),
               **overrides}
     app = create_app(config, instance_path=str(tmp_path / "instance"))
-    with app.app_context():
-        db.drop_all()
-        db.create_all()
+    if postgres_url:
+        _reset_postgres(app)
     return app
 
 
@@ -83,7 +122,6 @@ def app(tmp_path, postgres_base_url, shared_keys_dir, app_config):
     yield app
     with app.app_context():
         db.session.remove()
-        db.drop_all()
         db.engine.dispose()
 
 

@@ -7,7 +7,9 @@ from flask import Blueprint, redirect, render_template, url_for
 from ..extensions import db
 from ..login.forms import ConfirmForm
 from ..models import School
-from ..sessions import current_session, end_session
+from ..services.logout import live_sessions_of, logout_sessions
+from ..sessions import current_session
+from ..views.logout import finish_logout
 
 bp = Blueprint("account", __name__, url_prefix="/account")
 
@@ -31,9 +33,17 @@ def choose_school():
 
 @bp.route("/logout", methods=["POST"])
 def logout():
-    ConfirmForm().validate_on_submit() or None  # CSRF is enforced by CSRFProtect
+    """Log out of this browser (every school that took part in this session is told)."""
     sso = current_session()
-    if sso is not None:
-        end_session(sso, reason="idp_logout")
-        db.session.commit()
-    return render_template("logged_out.html", client=None)
+    fan_out = logout_sessions([sso] if sso is not None else [], reason="idp_logout")
+    return finish_logout(fan_out, None)
+
+
+@bp.route("/logout-everywhere", methods=["POST"])
+def logout_everywhere():
+    """ "Logi välja kõikjalt": end every SSO session of the person, on every device."""
+    sso = current_session()
+    if sso is None:
+        return redirect(url_for(".choose_school"), 303)
+    fan_out = logout_sessions(live_sessions_of(sso.person_id), reason="logout_everywhere")
+    return finish_logout(fan_out, None)

@@ -22,10 +22,18 @@ def classify(status: int) -> str:
     return "final"
 
 
-def post_logout_token(target: str, payload: dict, timeout: float) -> tuple[str, str | None]:
-    """OIDC Back-Channel Logout 1.0 2.5: POST ``logout_token`` form-encoded to the RP."""
+def post_logout_token(target: str, payload: dict, timeout: float,
+                      school_id: int | None = None) -> tuple[str, str | None]:
+    """OIDC Back-Channel Logout 1.0 2.5: POST ``logout_token`` form-encoded to the RP.
+
+    The token is signed at each attempt: a school that was down for an hour must not be handed
+    a token that expired while it was away (BCL 2.4 asks for a short ``exp``).
+    """
+    token = payload.get("logout_token") or mint_logout_token(school_id, payload)
+    if token is None:
+        return "final", "the school no longer exists"
     try:
-        response = requests.post(target, data={"logout_token": payload["logout_token"]},
+        response = requests.post(target, data={"logout_token": token},
                                  timeout=timeout, allow_redirects=False,
                                  headers={"Accept": "application/json"})
     except requests.RequestException as exc:
@@ -46,10 +54,21 @@ def post_security_event(target: str, payload: dict, timeout: float) -> tuple[str
     return outcome, None if outcome == "delivered" else f"HTTP {response.status_code}: {response.text[:300]}"
 
 
-def send(kind: str, target: str, payload: dict) -> tuple[str, str | None]:
+def mint_logout_token(school_id: int | None, payload: dict) -> str | None:
+    from ..extensions import db
+    from ..models import School
+    from ..oauth.backchannel import logout_token
+
+    school = db.session.get(School, school_id) if school_id is not None else None
+    if school is None:
+        return None
+    return logout_token(school, sub=payload["sub"], sid=payload.get("sid"))
+
+
+def send(kind: str, target: str, payload: dict, school_id: int | None = None) -> tuple[str, str | None]:
     timeout = current_app.config["DELIVERY_HTTP_TIMEOUT"]
     if kind == "backchannel_logout":
-        return post_logout_token(target, payload, timeout)
+        return post_logout_token(target, payload, timeout, school_id)
     if kind == "security_event":
         return post_security_event(target, payload, timeout)
     if kind == "email":

@@ -15,9 +15,10 @@ log = logging.getLogger(__name__)
 _pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="delivery")
 
 
-def _attempt(app: Flask, message_id: int, kind: str, target: str, payload: dict) -> str:
+def _attempt(app: Flask, message_id: int, kind: str, target: str, payload: dict,
+             school_id: int | None) -> str:
     with app.app_context():
-        outcome, error = send(kind, target, payload)
+        outcome, error = send(kind, target, payload, school_id)
         outbox.record(message_id, outcome, error)
         if outcome != "delivered":
             log.info("delivery %s to %s: %s (%s)", message_id, target, outcome, error)
@@ -32,7 +33,7 @@ def deliver(ids: list[int] | None = None, *, limit: int = 20, wait_seconds: floa
     """
     app = current_app._get_current_object()
     messages = outbox.claim(limit=limit, ids=ids)
-    jobs = [(m.id, m.kind, m.target, dict(m.payload)) for m in messages]
+    jobs = [(m.id, m.kind, m.target, dict(m.payload), m.school_id) for m in messages]
     futures = [_pool.submit(_attempt, app, *job) for job in jobs]
     if futures:
         wait(futures, timeout=wait_seconds)

@@ -12,7 +12,7 @@ from ..extensions import db
 from ..models import School
 from ..models.audit import audit
 from ..sessions import start_session
-from . import interactions, throttle
+from . import interactions, staff_policy, throttle
 from .authenticate import authenticate
 from .forms import LoginForm
 
@@ -42,6 +42,9 @@ def form(iid: str):
     if not form.validate_on_submit():
         flash(_("Enter your username or e-mail and your password."), "error")
         return redirect(url_for(".form", iid=iid), 303)
+    if staff_policy.needs_eid(item):  # the school sent acr_values=high: a password is not enough
+        flash(_("%(school)s asks you to log in with ID-card or Smart-ID.", school=school.name), "error")
+        return redirect(url_for(".form", iid=iid), 303)
     name = form.username.data
     keys = throttle.keys_for(school.id, name, request.remote_addr)
     wait = throttle.wait_seconds(keys)
@@ -58,6 +61,12 @@ def form(iid: str):
         # one message for every failure: never tell which part was wrong
         flash(_("The username or password is incorrect."), "error")
         session["login_name"] = name
+        return redirect(url_for(".form", iid=iid), 303)
+    refusal = staff_policy.password_refusal(account)  # only now: it tells what the account is
+    if refusal:
+        audit("login_refused", school_id=school.id, person_id=account.person_id, reason="staff_eid")
+        db.session.commit()
+        flash(refusal, "error")
         return redirect(url_for(".form", iid=iid), 303)
     throttle.record_success(keys)
     start_session(account, amr=["pwd"], acr="low")

@@ -5,7 +5,10 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-from authlib.oauth2.rfc6749.errors import InvalidRequestError
+from authlib.oauth2.rfc6749.errors import (
+    InvalidRequestError,
+    UnsupportedResponseTypeError,
+)
 from authlib.oidc.core.errors import LoginRequiredError
 from flask import current_app
 from flask_babel import gettext as _
@@ -13,14 +16,19 @@ from joserfc import jwt
 from joserfc.errors import JoseError
 
 from ..errors import InvalidClientRequest
-from ..extensions import db
+from ..login import staff_policy
 from ..models import Account, School, SSOSession
 from ..sessions import account_at
+from .server import query_client
 
 #: Parameters that must not be repeated (RFC 6749 3.1 and OIDC Core 3.1.2.1)
 SINGLE_VALUED = ("client_id", "redirect_uri", "response_type", "scope", "state", "nonce",
                  "code_challenge", "code_challenge_method", "prompt", "max_age", "id_token_hint",
                  "login_hint", "ui_locales")
+
+#: Longest accepted value of a parameter. The whole request waits for the login in the UI cookie
+#: (4 kB at most in browsers), and the nonce is stored in a 500-character column.
+MAX_LENGTH = {None: 2048, "nonce": 500, "id_token_hint": None}  # the hint is verified instead
 
 
 def check_client(values) -> School:
@@ -31,8 +39,8 @@ def check_client(values) -> School:
     client_id = values.get("client_id")
     if not client_id:
         raise InvalidClientRequest(_("The link does not say which school is asking (client_id is missing)."))
-    school = db.session.scalar(db.select(School).where(School.client_id == client_id))
-    if school is None or not school.enabled:
+    school = query_client(client_id)
+    if school is None:
         raise InvalidClientRequest(_("This school is not registered with the login service."),
                                    detail=f"unknown client_id {client_id!r}")
     redirect_uri = values.get("redirect_uri")
@@ -53,7 +61,7 @@ def _max_age(values, redirect_uri: str) -> int | None:
     raw = values.get("max_age")
     if raw is None or raw == "":
         return None
-    if not raw.isdigit():
+    if not (raw.isascii() and raw.isdigit()):  # str.isdigit() accepts "²", which int() refuses
         raise InvalidRequestError("'max_age' must be a non-negative integer.", redirect_uri=redirect_uri)
     return int(raw)
 
@@ -82,6 +90,21 @@ def decide(school: School, values, sso: SSOSession | None, fresh: bool) -> Decis
     for name in SINGLE_VALUED:
         if len(values.getlist(name)) > 1:
             raise InvalidRequestError(f"Multiple '{name}' in request.", redirect_uri=redirect_uri)
+    for name, value in values.items(multi=True):
+        limit = MAX_LENGTH.get(name, MAX_LENGTH[None])
+        if "\x00" in value:  # never meaningful, and PostgreSQL text cannot hold it
+            raise InvalidRequestError("A parameter contains a NUL character.", redirect_uri=redirect_uri)
+        if limit is not None and len(value) > limit:
+            # (an unknown name is not quoted: error descriptions must be plain ASCII)
+            shown = f"'{name}'" if name in SINGLE_VALUED else "A parameter"
+            raise InvalidRequestError(f"{shown} is too long.", redirect_uri=redirect_uri)
+    # RFC 6749 4.1.1: response_type is REQUIRED (Authlib would call a missing one "unsupported")
+    if not values.get("response_type"):
+        raise InvalidRequestError("Missing 'response_type' in request.", redirect_uri=redirect_uri)
+    if values["response_type"] != "code":
+        # checked here: Authlib quotes the value in its description and fails on non-ASCII
+        raise UnsupportedResponseTypeError("", "Only response_type=code is supported.",
+                                           redirect_uri=redirect_uri)
     # OIDC Core 6.1/6.2: request objects are not supported
     for name, code in (("request", "request_not_supported"), ("request_uri", "request_uri_not_supported")):
         if values.get(name):
@@ -96,10 +119,16 @@ def decide(school: School, values, sso: SSOSession | None, fresh: bool) -> Decis
         # OIDC Core 3.1.2.1 prompt=login: re-authenticate even with a live session
         if "login" in prompts:
             needs_login = True
-        # max_age: the last authentication must be recent enough
-        if max_age is not None and time.time() - sso.auth_time.timestamp() > max_age:
+        # max_age: the last authentication must be recent enough (max_age=0 is prompt=login)
+        if max_age is not None and (max_age == 0 or time.time() - sso.auth_time.timestamp() > max_age):
             needs_login = True
-    if account is not None and hinted_sub is not None and hinted_sub != account.sub:
+    # OIDC Core 3.1.2.1 acr_values, and the staff policy: a staff account at this school needs
+    # ID-card or Smart-ID (unless its director allowed a password for now)
+    required = staff_policy.required_level(account, values.get("acr_values"))
+    if account is not None and not staff_policy.satisfies(sso.acr, required):
+        needs_login = True
+    # (after a fresh login the person has chosen who they are: the hint no longer decides)
+    if account is not None and not fresh and hinted_sub is not None and hinted_sub != account.sub:
         # id_token_hint names someone else than the logged-in person
         if "none" in prompts:
             raise LoginRequiredError(redirect_uri=redirect_uri)

@@ -6,7 +6,8 @@ import datetime as dt
 import secrets
 
 from authlib.oauth2.rfc6749 import grants
-from authlib.oauth2.rfc6749.errors import InvalidGrantError
+from authlib.oauth2.rfc6749.errors import InvalidGrantError, InvalidScopeError
+from authlib.oauth2.rfc6749.util import scope_to_list
 from flask import current_app, g
 from sqlalchemy import or_, update
 
@@ -93,6 +94,14 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
         return account
 
 
+def granted_scope(token: Token) -> str:
+    """The scope the person granted: that of the family's first token (issued for the code).
+    A refresh with a narrower scope limits only the access token it issues (RFC 6749 6)."""
+    first = db.session.scalar(db.select(Token.scope).where(
+        Token.family_id == token.family_id, Token.code_id.is_not(None)).limit(1))
+    return first if first is not None else token.scope
+
+
 class RefreshTokenGrant(grants.RefreshTokenGrant):
     TOKEN_ENDPOINT_AUTH_METHODS = ["client_secret_basic", "client_secret_post"]
     INCLUDE_NEW_REFRESH_TOKEN = True  # rotate on every use
@@ -111,11 +120,26 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):
             return None
         if item.revoked_at or (item.refresh_expires_at and item.refresh_expires_at <= utcnow()):
             return None
+        # RFC 6749 5.2: a refresh token of a disabled account is an invalid grant
+        if item.account is None or not item.account.active:
+            return None
         if item.session_id:
             session = db.session.get(SSOSession, item.session_id)
-            if session is None or session.ended_at:
+            # the session ends at its absolute limit even if the browser never comes back
+            if session is None or session.ended_at or session.expires_at <= utcnow():
                 return None
         return item
+
+    def _validate_token_scope(self, token):
+        # RFC 6749 6: compared with the scope originally granted, not with a narrowed token's
+        requested = set(scope_to_list(self.request.payload.scope or ""))
+        if requested and not requested <= set(scope_to_list(granted_scope(token))):
+            raise InvalidScopeError()
+
+    def issue_token(self, user, refresh_token):
+        # RFC 6749 6: an omitted scope "is treated as equal to the scope originally granted"
+        scope = self.request.payload.scope or granted_scope(refresh_token)
+        return self.generate_token(user=user, scope=scope, include_refresh_token=True)
 
     def authenticate_user(self, refresh_token):
         account = refresh_token.account

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from authlib.oauth2.rfc6749.errors import InvalidRequestError
 from authlib.oidc.rpinitiated import EndSessionEndpoint as _EndSessionEndpoint
-from flask import current_app
+from flask import current_app, g
 from flask import request as flask_request
 from flask_wtf.csrf import ValidationError, validate_csrf
 
 from ..extensions import db
 from ..models import Account
-from ..sessions import current_session, end_session
+from ..services.logout import logout_sessions
+from ..sessions import current_session
 
 
 def user_confirmed() -> bool:
@@ -37,11 +38,19 @@ class EndSessionEndpoint(_EndSessionEndpoint):
         # RP-Initiated 2: the OP MUST validate that it was the issuer of the ID token
         if claims is not None and claims.get("iss") != current_app.config["ISSUER"]:
             raise InvalidRequestError("'id_token_hint' was not issued by this provider.")
-        if req.client is None and req.redirect_uri is None and request.payload.data.get(
-            "post_logout_redirect_uri"
-        ):
-            raise InvalidRequestError("'post_logout_redirect_uri' needs 'client_id' or 'id_token_hint'.")
+        uri = request.payload.data.get("post_logout_redirect_uri")
+        if uri and (req.client is None or not self._is_valid_post_logout_redirect_uri(req.client, uri)):
+            # RP-Initiated 3 and 4: an unregistered URI is an error; refuse the whole request
+            # rather than log out and leave the person stranded on our page
+            raise InvalidRequestError("'post_logout_redirect_uri' is not registered for this client.")
         return req
+
+    def resolve_client_from_id_token_claims(self, id_token_claims):
+        # Authlib resolves only a string aud; ours is a one-element list (with azp)
+        aud = id_token_claims.get("aud")
+        audiences = [aud] if isinstance(aud, str) else list(aud or [])
+        client_id = id_token_claims.get("azp") or (audiences[0] if len(audiences) == 1 else None)
+        return self.server.query_client(client_id) if client_id in audiences else None
 
     def is_post_logout_redirect_uri_legitimate(self, request, post_logout_redirect_uri, client,
                                                logout_hint):
@@ -61,7 +70,7 @@ class EndSessionEndpoint(_EndSessionEndpoint):
         return account is not None and account.person_id == sso.person_id
 
     def end_session(self, end_session_request):
+        # End the SSO session and queue a logout token for every school that took part
+        # (Back-Channel Logout 1.0); the view delivers them and renders front-channel frames.
         sso = current_session()
-        if sso is not None:
-            end_session(sso, reason="rp_logout")
-            db.session.commit()
+        g.logout_fan_out = logout_sessions([sso] if sso is not None else [], reason="rp_logout")

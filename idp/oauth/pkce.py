@@ -7,7 +7,7 @@ still MUST use PKCE (RFC 9700 2.1.1), so this subclass tightens all three rules.
 
 from __future__ import annotations
 
-from authlib.oauth2.rfc6749.errors import InvalidRequestError
+from authlib.oauth2.rfc6749.errors import InvalidGrantError, InvalidRequestError
 from authlib.oauth2.rfc7636 import CodeChallenge
 
 
@@ -29,9 +29,10 @@ class S256CodeChallenge(CodeChallenge):
         super().validate_code_challenge(grant, redirect_uri)
 
     def validate_code_verifier(self, grant, result):
-        # RFC 7636 4.5: the verifier is required whenever a challenge was stored (always)
+        # RFC 7636 4.5: the verifier is required whenever a challenge was stored (always); without
+        # it the code cannot be verified, so the grant is refused like a wrong one (RFC 7636 4.6)
         if not grant.request.form.get("code_verifier"):
-            raise InvalidRequestError("Missing 'code_verifier'")
+            raise InvalidGrantError("Missing 'code_verifier'")
         super().validate_code_verifier(grant, result)
 
     def get_authorization_code_challenge(self, authorization_code):

@@ -3,9 +3,15 @@
 from __future__ import annotations
 
 from authlib.integrations.flask_oauth2 import AuthorizationServer, ResourceProtector
+from authlib.oauth2.rfc6749.authenticate_client import (
+    authenticate_client_secret_basic,
+    authenticate_client_secret_post,
+)
+from authlib.oauth2.rfc6749.errors import InvalidClientError
 from authlib.oauth2.rfc9207 import IssuerParameter
 from flask import Flask, current_app
 
+from ..api.grant import ClientCredentialsGrant
 from ..extensions import db
 from ..models import School
 from .grants import AuthorizationCodeGrant, RefreshTokenGrant, save_token
@@ -21,9 +27,23 @@ class ConfiguredIssuer(IssuerParameter):
         return current_app.config["ISSUER"]
 
 
-def query_client(client_id: str) -> School | None:
+def query_client(client_id: str | None) -> School | None:
+    if not client_id or "\x00" in client_id:  # PostgreSQL text cannot hold NUL: a 500, not a miss
+        return None
     school = db.session.scalar(db.select(School).where(School.client_id == client_id))
     return school if school is not None and school.enabled else None
+
+
+def lenient(method):
+    """A client authentication method whose every failure means "not authenticated by me": the
+    server then answers one 401 invalid_client (RFC 6749 5.2). Authlib's own methods raise on a
+    non-UTF-8 Basic header (a 500) and answer an unknown client_id differently (400)."""
+    def authenticate(query, request):
+        try:
+            return method(query, request)
+        except (InvalidClientError, ValueError):
+            return None
+    return authenticate
 
 
 def init_oauth(app: Flask) -> None:
@@ -36,8 +56,12 @@ def init_oauth(app: Flask) -> None:
         "refresh_token": app.config["ACCESS_TOKEN_LIFETIME"],
     })
     authorization.init_app(app, query_client=query_client, save_token=save_token)
+    authorization.register_client_auth_method("client_secret_basic", lenient(authenticate_client_secret_basic))
+    authorization.register_client_auth_method("client_secret_post", lenient(authenticate_client_secret_post))
     authorization.register_grant(AuthorizationCodeGrant, [S256CodeChallenge(), OpenIDCode()])
     authorization.register_grant(RefreshTokenGrant)
+    # the schools' provisioning API (idp/api): RFC 6749 4.4 client credentials
+    authorization.register_grant(ClientCredentialsGrant)
     authorization.register_endpoint(RevocationEndpoint)
     authorization.register_endpoint(EndSessionEndpoint)
     authorization.register_extension(ConfiguredIssuer())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from authlib.oauth2.rfc6749.errors import UnsupportedTokenTypeError
 from authlib.oauth2.rfc6750 import BearerTokenValidator as _BearerTokenValidator
 from authlib.oauth2.rfc6750 import InvalidTokenError
 from authlib.oauth2.rfc7009 import RevocationEndpoint as _RevocationEndpoint
@@ -31,6 +32,15 @@ class BearerTokenValidator(_BearerTokenValidator):
 
 class RevocationEndpoint(_RevocationEndpoint):
     CLIENT_AUTH_METHODS = ["client_secret_basic", "client_secret_post"]
+
+    def check_params(self, request, client):
+        try:
+            super().check_params(request, client)
+        except UnsupportedTokenTypeError as error:
+            # RFC 7009 2.2.1: an RFC 6749 5.2 error, so 400 (Authlib says 401, without the
+            # WWW-Authenticate that a 401 requires)
+            error.status_code = 400
+            raise
 
     def query_token(self, token_string, token_type_hint):
         digest = token_digest(token_string)

@@ -19,11 +19,16 @@ class AccountError(ValueError):
 
 
 def check_password_policy(password: str) -> None:
-    """NIST SP 800-63B: at least 8 characters, at most 1024, any characters."""
+    """NIST SP 800-63B: at least 8 characters, at most 1024, any characters, not among the
+    most common passwords (``idp/data/common-passwords.txt``, case-insensitive)."""
+    from ..data import is_common_password
+
     if len(password) < 8:
         raise AccountError("the password must have at least 8 characters")
     if len(password) > 1024:
         raise AccountError("the password may have at most 1024 characters")
+    if is_common_password(password):
+        raise AccountError("the password is among the most common passwords: choose another")
 
 
 def add(school: School, *, username: str, given_name: str, family_name: str,
@@ -46,6 +51,9 @@ def add(school: School, *, username: str, given_name: str, family_name: str,
         except InvalidIsikukood as exc:
             raise AccountError(f"isikukood: {exc}") from exc
         birthdate = birthdate or birthdate_from_code(isikukood)
+        holder = isikukood_holder(school.id, isikukood)
+        if holder:
+            raise AccountError(f"isikukood: {holder!r} at {school.slug} has it already")
     person = Person(given_name=given_name.strip(), family_name=family_name.strip(),
                     email=(email or None), email_verified=bool(email), isikukood=isikukood,
                     birthdate=birthdate)
@@ -71,3 +79,183 @@ def change_password(account: Account, password: str) -> None:
     check_password_policy(password)
     set_password(account.person, password)
     audit("password_set", school_id=account.school_id, person_id=account.person_id)
+
+
+# --- The director's tools and the provisioning API (idp/admin, idp/api) ------------------------
+# Callers check values first (idp/roster/fields.py) and commit; these functions write and audit.
+# ``actor`` is who did it (the director's username, "api:<client_id>"), ``via`` where.
+
+from ..models import Guardianship, SessionParticipant, SSOSession, Token
+
+
+class RuleError(AccountError):
+    """A change the rules refuse; ``code`` and ``params`` name the message (idp/roster/messages)."""
+
+    def __init__(self, code: str, **params):
+        super().__init__(code)
+        self.code = code
+        self.params = params
+
+
+def is_linked(account: Account) -> bool:
+    """Has the account's person accounts at other schools? Then only they change their data."""
+    return db.session.scalar(db.select(Account.id).where(
+        Account.person_id == account.person_id, Account.school_id != account.school_id).limit(1)) is not None
+
+
+def conflicts(school_id: int, *, username: str | None = None, external_id: str | None = None,
+              isikukood: str | None = None, exclude: int | None = None) -> dict[str, RuleError]:
+    """Values that another account of the school holds already, by field."""
+    found = {}
+    others = db.select(Account.username).where(Account.school_id == school_id, Account.id != (exclude or 0))
+    if username and db.session.scalar(others.where(Account.username == username)):
+        found["username"] = RuleError("username_taken", value=username)
+    if external_id and db.session.scalar(others.where(Account.external_id == external_id)):
+        found["external_id"] = RuleError("external_id_taken", value=external_id)
+    if isikukood:
+        holder = db.session.scalar(others.join(Person, Person.id == Account.person_id)
+                                   .where(Person.isikukood == isikukood).limit(1))
+        if holder:
+            found["isikukood"] = RuleError("isikukood_taken", username=holder)
+    return found
+
+
+def create_account(school: School, *, username: str, given_name: str, family_name: str,
+                   roles: list[str], actor: str, via: str, email: str | None = None,
+                   isikukood: str | None = None, birthdate: dt.date | None = None,
+                   external_id: str | None = None) -> Account:
+    """A new person and their account, without a password: they log in with ID-card or
+    Smart-ID, or choose a password through "forgot password?" with the e-mail address."""
+    check_isikukood_free(school.id, isikukood)
+    person = Person(given_name=given_name, family_name=family_name, email=email,
+                    email_verified=False, isikukood=isikukood, birthdate=birthdate)
+    account = Account(school=school, person=person, username=username, roles=sorted(set(roles)),
+                      external_id=external_id)
+    db.session.add_all([person, account])
+    db.session.flush()
+    audit("account_created", school_id=school.id, person_id=person.id, actor=actor,
+          username=username, via=via)
+    return account
+
+
+def update_account(account: Account, *, actor: str, via: str, personal: dict | None = None,
+                   roles: list[str] | None = None, username: str | None = None,
+                   external_id: str | None = None) -> list[str]:
+    """Set what is given (a None in ``personal``, or ``external_id=""``, erases); returns the
+    names of the changed fields.
+
+    Personal data of a person with accounts at other schools is theirs: changing it raises
+    ``RuleError("linked_readonly")``.
+    """
+    person, changed = account.person, []
+    for name, value in (personal or {}).items():
+        if getattr(person, name) != value:
+            changed.append(name)
+    if changed and is_linked(account):
+        raise RuleError("linked_readonly")
+    if "isikukood" in changed:
+        check_isikukood_free(account.school_id, personal["isikukood"], person_id=person.id)
+    for name in changed:
+        setattr(person, name, personal[name])
+    if "email" in changed:
+        person.email_verified = False
+    if changed:
+        person.version += 1
+    own = {"roles": sorted(set(roles)) if roles is not None else None, "username": username,
+           "external_id": external_id}
+    for name, value in own.items():
+        if value is None:
+            continue
+        value = value or None  # "" erases the external id
+        if getattr(account, name) != value:
+            setattr(account, name, value)
+            changed.append(name)
+    if changed:
+        audit("account_updated", school_id=account.school_id, person_id=account.person_id,
+              actor=actor, username=account.username, fields=sorted(changed), via=via)
+    return changed
+
+
+def disable_account(account: Account, *, actor: str, via: str) -> bool:
+    """Disable; end every token of the account and the school's sessions built on them."""
+    from ..delivery.outbox import enqueue
+    from ..oauth.backchannel import logout_token
+    from ..oauth.grants import revoke_tokens
+
+    if account.status == "disabled":
+        return False
+    account.status = "disabled"
+    revoked = revoke_tokens(Token.account_id == account.id)
+    school = account.school
+    if school.backchannel_logout_uri:
+        # OIDC Back-Channel Logout 2.5: the school ends its sessions of this sub
+        sids = db.session.scalars(db.select(SSOSession.sid).join(
+            SessionParticipant, SessionParticipant.session_id == SSOSession.id).where(
+            SessionParticipant.account_id == account.id, SSOSession.ended_at.is_(None)))
+        for sid in sids:
+            enqueue("backchannel_logout", school.backchannel_logout_uri,
+                    {"logout_token": logout_token(school, sub=account.sub, sid=sid)},
+                    school_id=school.id)
+    audit("account_disabled", school_id=account.school_id, person_id=account.person_id,
+          actor=actor, username=account.username, revoked_tokens=revoked, via=via)
+    return True
+
+
+def enable_account(account: Account, *, actor: str, via: str) -> bool:
+    if account.status == "active":
+        return False
+    account.status = "active"
+    audit("account_enabled", school_id=account.school_id, person_id=account.person_id,
+          actor=actor, username=account.username, via=via)
+    return True
+
+
+def add_guardianship(parent: Account, student: Account, *, actor: str, via: str) -> tuple[Guardianship, bool]:
+    """Link a parent's and a student's account at the same school; (row, created)."""
+    if parent.school_id != student.school_id:
+        raise RuleError("no_such_account", username=student.username)
+    if parent.id == student.id:
+        raise RuleError("same_account")
+    if "parent" not in parent.roles:
+        raise RuleError("not_parent", username=parent.username)
+    if "student" not in student.roles:
+        raise RuleError("not_student", username=student.username)
+    existing = db.session.scalar(db.select(Guardianship).where(
+        Guardianship.parent_account_id == parent.id, Guardianship.student_account_id == student.id))
+    if existing is not None:
+        return existing, False
+    row = Guardianship(parent_account_id=parent.id, student_account_id=student.id)
+    db.session.add(row)
+    audit("guardianship_added", school_id=parent.school_id, person_id=parent.person_id,
+          actor=actor, parent=parent.username, student=student.username, via=via)
+    return row, True
+
+
+def remove_guardianship(row: Guardianship, *, actor: str, via: str) -> None:
+    parent = db.session.get(Account, row.parent_account_id)
+    student = db.session.get(Account, row.student_account_id)
+    db.session.delete(row)
+    audit("guardianship_removed", school_id=parent.school_id, person_id=parent.person_id,
+          actor=actor, parent=parent.username, student=student.username, via=via)
+
+
+# --- One isikukood per school: an eID login finds the account by it (idp/login/eid_services) ---
+
+def isikukood_holder(school_id: int, code: str | None, *, person_id: int | None = None) -> str | None:
+    """The username of an account at the school whose person (another than ``person_id``)
+    carries the isikukood ``code``; None if there is none."""
+    if not code:
+        return None
+    query = db.select(Account.username).join(Person, Person.id == Account.person_id).where(
+        Account.school_id == school_id, Person.isikukood == code)
+    if person_id is not None:
+        query = query.where(Person.id != person_id)
+    return db.session.scalar(query.limit(1))
+
+
+def check_isikukood_free(school_id: int, code: str | None, *, person_id: int | None = None) -> None:
+    """Raise ``RuleError("isikukood_taken")`` when another person's account at the school
+    carries ``code``: two accounts of one school never share an isikukood."""
+    holder = isikukood_holder(school_id, code, person_id=person_id)
+    if holder:
+        raise RuleError("isikukood_taken", username=holder)

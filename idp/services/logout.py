@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from ..delivery.outbox import enqueue
 from ..extensions import db
 from ..models import SessionParticipant, SSOSession
-from ..oauth.backchannel import frontchannel_uri, logout_token
+from ..oauth.backchannel import frontchannel_uri
 from ..sessions import end_session
 
 
@@ -20,6 +20,20 @@ from ..sessions import end_session
 class LogoutFanOut:
     message_ids: list[int] = field(default_factory=list)
     frontchannel_uris: list[str] = field(default_factory=list)
+
+
+def queue_logout(school, *, sub: str, sid: str | None):
+    """Queue a Back-Channel Logout for ``sub`` (and ``sid``) at ``school``, if it takes them.
+
+    Only ``sub`` and ``sid`` are stored: the token is signed when it is sent, with a fresh
+    ``exp`` at every attempt (caller commits).
+    """
+    if not school.backchannel_logout_uri:
+        return None
+    message = enqueue("backchannel_logout", school.backchannel_logout_uri,
+                      {"sub": sub, "sid": sid}, school_id=school.id)
+    db.session.flush()
+    return message
 
 
 def notify_participants(sso: SSOSession, fan_out: LogoutFanOut,
@@ -31,24 +45,22 @@ def notify_participants(sso: SSOSession, fan_out: LogoutFanOut,
         school = participant.school
         if school_ids is not None and school.id not in school_ids:
             continue
-        if school.backchannel_logout_uri:
-            token = logout_token(school, sub=participant.account.sub, sid=sso.sid)
-            message = enqueue("backchannel_logout", school.backchannel_logout_uri,
-                              {"logout_token": token}, school_id=school.id)
-            db.session.flush()
+        message = queue_logout(school, sub=participant.account.sub, sid=sso.sid)
+        if message is not None:
             fan_out.message_ids.append(message.id)
         if school.frontchannel_logout_uri:
             fan_out.frontchannel_uris.append(frontchannel_uri(school, sso.sid))
 
 
-def logout_sessions(sessions: list[SSOSession], *, reason: str) -> LogoutFanOut:
-    """End ``sessions`` and queue the schools' notifications; commits."""
+def logout_sessions(sessions: list[SSOSession], *, reason: str, commit: bool = True) -> LogoutFanOut:
+    """End ``sessions`` and queue the schools' notifications (commits unless told not to)."""
     fan_out = LogoutFanOut()
     for sso in sessions:
         if sso.ended_at is None:
             end_session(sso, reason=reason)
             notify_participants(sso, fan_out)
-    db.session.commit()
+    if commit:
+        db.session.commit()
     return fan_out
 
 

@@ -46,7 +46,9 @@ def authorize():
         return error_redirect(error)
     remember_locale()
     if decision.needs_login:
-        params = {k: v for k, v in values.items() if k != "interaction"}
+        # the hint has done its work (decide() checked it); it is ~1 kB and the pending login
+        # lives in the UI cookie, so it is not kept for the return trip
+        params = {k: v for k, v in values.items() if k not in ("interaction", "id_token_hint")}
         iid = interactions.save(school.id, params=params)
         return redirect(url_for("login.form", iid=iid))
     g.sso_session = sso

@@ -17,10 +17,10 @@ def provider_metadata(issuer: str) -> dict:
         "jwks_uri": f"{issuer}/jwks.json",
         "end_session_endpoint": f"{issuer}/logout",
         "revocation_endpoint": f"{issuer}/revoke",
-        "scopes_supported": list(SCOPES),
+        "scopes_supported": [*SCOPES, "accounts:read", "accounts:write"],
         "response_types_supported": ["code"],
         "response_modes_supported": ["query"],
-        "grant_types_supported": ["authorization_code", "refresh_token"],
+        "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials"],
         "subject_types_supported": ["pairwise"],
         "id_token_signing_alg_values_supported": ["RS256"],
         "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
@@ -30,11 +30,17 @@ def provider_metadata(issuer: str) -> dict:
         "claims_parameter_supported": False,
         "request_parameter_supported": False,
         "request_uri_parameter_supported": False,
-        "prompt_values_supported": ["none", "login", "consent", "select_account"],
+        # schools are first-party clients: there is no consent screen or account chooser
+        "prompt_values_supported": ["none", "login"],
         "ui_locales_supported": list(current_app.config["LANGUAGES"]),
         "acr_values_supported": ["low", "high"],
         # RFC 9207 3
         "authorization_response_iss_parameter_supported": True,
+        # Back-Channel Logout 1.0 2.1 and Front-Channel Logout 1.0 3
+        "backchannel_logout_supported": True,
+        "backchannel_logout_session_supported": True,
+        "frontchannel_logout_supported": True,
+        "frontchannel_logout_session_supported": True,
     }
 
 

@@ -8,36 +8,20 @@ import json
 
 import pytest
 import time_machine
-from werkzeug.wrappers import Request, Response
 
 from idp.delivery import outbox
 from idp.delivery.senders import classify
 from idp.delivery.worker import deliver
 from idp.extensions import db
 from idp.models import OutboxMessage
-from tests.e2e.servers import bind
-
-
-class Receiver:
-    """A tiny HTTP receiver on 127.0.0.1 whose answer the test chooses."""
-
-    def __init__(self):
-        self.status = 200
-        self.received: list[dict] = []
-        self.served = bind()
-        self.served.attach(self)
-
-    def __call__(self, environ, start_response):
-        request = Request(environ)
-        self.received.append(dict(request.form))
-        return Response("", status=self.status)(environ, start_response)
+from tests.e2e.servers import Receiver, bind
 
 
 @pytest.fixture
 def receiver():
     r = Receiver()
     yield r
-    r.served.stop()
+    r.stop()
 
 
 def queue(url: str) -> int:
@@ -60,7 +44,7 @@ def test_delivered_at_once(ctx, receiver):
     message = db.session.get(OutboxMessage, message_id)
     db.session.refresh(message)
     assert message.status == "delivered" and message.attempts == 1
-    assert receiver.received == [{"logout_token": "t"}]
+    assert [r["form"] for r in receiver.received] == [{"logout_token": "t"}]
 
 
 def test_server_error_is_retried_with_backoff_then_delivered(ctx, receiver):

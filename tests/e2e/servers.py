@@ -42,3 +42,29 @@ def bind(host: str = "127.0.0.1", port: int = 0) -> Served:
     thread = threading.Thread(target=server.serve_forever, name=f"wsgi-{port}", daemon=True)
     thread.start()
     return Served(url=f"http://{host}:{port}", port=port, late=late, server=server, thread=thread)
+
+
+class Receiver:
+    """A tiny HTTP receiver on 127.0.0.1 that records form posts and answers ``status``."""
+
+    def __init__(self, status: int = 200) -> None:
+        from werkzeug.wrappers import Request, Response
+
+        self._request, self._response = Request, Response
+        self.status = status
+        self.received: list[dict] = []
+        self.served = bind()
+        self.served.attach(self)
+
+    @property
+    def url(self) -> str:
+        return self.served.url
+
+    def __call__(self, environ, start_response):
+        request = self._request(environ)
+        self.received.append({"path": request.path, "form": dict(request.form),
+                              "content_type": request.content_type})
+        return self._response("", status=self.status)(environ, start_response)
+
+    def stop(self) -> None:
+        self.served.stop()

@@ -71,8 +71,10 @@ def test_OWASP_session_fixation_new_value_at_every_login(app, client, world):
     post_login(client, login_url(client, school, prompt="login"), "mari")
     second = client.get_cookie("idp_sso").value
     assert first != second
-    first_row, second_row = sso_rows(app)
-    assert first_row.ended_at is not None and second_row.ended_at is None
+    # the same person re-authenticating continues the session (its sid stays what the schools
+    # hold, so logout still reaches them) under a new cookie value
+    [row] = sso_rows(app)
+    assert row.ended_at is None
     client.set_cookie("idp_sso", first)
     assert not is_authorized(client, school), "the value from before the new login must be dead"
 
@@ -154,3 +156,14 @@ def test_CSRF_logout_without_token_is_refused_and_session_lives(app, client, wor
     assert response.status_code == 400
     assert is_authorized(client, world.schools["alpha"])
     assert sso_rows(app)[0].ended_at is None
+
+
+def test_OWASP_session_fixation_another_person_on_the_same_browser_gets_a_new_session(app, client, world):
+    school = world.schools["alpha"]
+    post_login(client, login_url(client, school), "mari")
+    first = client.get_cookie("idp_sso").value
+    post_login(client, login_url(client, school, prompt="login"), "juhan")
+    assert client.get_cookie("idp_sso").value != first
+    first_row, second_row = sso_rows(app)
+    assert first_row.ended_at is not None and second_row.ended_at is None
+    assert first_row.person_id != second_row.person_id
