@@ -60,6 +60,8 @@ def submit(school: School, values: dict, *, address: str | None, lang: str) -> A
                  "children", "message"):
         setattr(row, name, values.get(name))
     row.email_key = key
+    row.eid_method = values.get("eid_method")
+    row.eid_verified_at = values.get("eid_verified_at")
     row.lang = lang
     row.status = "unconfirmed"  # new data: its address must confirm it (again)
     row.confirmed_at = None

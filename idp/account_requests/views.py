@@ -6,6 +6,7 @@ from flask import current_app, redirect, render_template, request, url_for
 
 from ..extensions import limiter
 from ..i18n import select_locale
+from ..login import eid_store
 from ..recovery.links import back_to_login, latest_pending
 from ..recovery.views import school_or_404, too_many
 from . import bot, service
@@ -31,6 +32,11 @@ def new(slug: str):
     school = school_or_404(slug)
     iid = latest_pending(school)
     form = RequestForm()
+    identity = eid_store.verified_identity(school.id, request.values.get("eid"))
+    if identity is not None:  # proven by ID-card or Smart-ID: shown fixed, taken from the proof
+        for name in ("given_name", "family_name", "isikukood"):
+            getattr(form, name).data = getattr(identity, name)
+            getattr(form, name).render_kw = {**(getattr(form, name).render_kw or {}), "readonly": True}
     status = 200
     if form.validate_on_submit():
         if form.website.data:  # the robots' trap: the usual answer, nothing done
@@ -40,6 +46,10 @@ def new(slug: str):
             status = 422
         else:
             values = form.checked()
+            if values is not None and identity is not None:
+                values.update(given_name=identity.given_name, family_name=identity.family_name,
+                              isikukood=identity.isikukood, eid_method=identity.method,
+                              eid_verified_at=identity.verified_at)
             if values is not None:
                 service.submit(school, values, address=request.remote_addr, lang=select_locale())
                 return redirect(url_for(".sent", slug=school.slug), 303)
@@ -48,6 +58,7 @@ def new(slug: str):
         status = 422  # the CSRF token is checked before the view; nothing else fails here
     form.started.data = bot.stamp(school.id)
     return render_template("account_requests/new.html", form=form, school=school, iid=iid,
+                           identity=identity,
                            login_page=back_to_login(school, iid)), status
 
 

@@ -58,6 +58,9 @@ class AccountRequest(db.Model):
     #: the account created or completed by the approval
     account_id: Mapped[int | None] = mapped_column(ForeignKey("account.id"))
     requested_from: Mapped[str | None] = mapped_column(String(64))
+    #: set when the requester proved names and isikukood with ID-card or Smart-ID at this school
+    eid_method: Mapped[str | None] = mapped_column(String(16))
+    eid_verified_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 

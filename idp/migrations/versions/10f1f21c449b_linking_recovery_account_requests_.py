@@ -1,8 +1,8 @@
 """linking, recovery, account requests, roster imports, eID
 
-Revision ID: 6acb3a20e3c6
+Revision ID: 10f1f21c449b
 Revises: 7ba49d61c1a5
-Create Date: 2026-11-29 01:44:23.261442
+Create Date: 2026-11-29 02:06:45.890725
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '6acb3a20e3c6'
+revision = '10f1f21c449b'
 down_revision = '7ba49d61c1a5'
 branch_labels = None
 depends_on = None
@@ -137,6 +137,8 @@ def upgrade():
     sa.Column('reason', sa.Text(), nullable=True),
     sa.Column('account_id', sa.Integer(), nullable=True),
     sa.Column('requested_from', sa.String(length=64), nullable=True),
+    sa.Column('eid_method', sa.String(length=16), nullable=True),
+    sa.Column('eid_verified_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['account_id'], ['account.id'], ),
