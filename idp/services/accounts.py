@@ -178,9 +178,8 @@ def update_account(account: Account, *, actor: str, via: str, personal: dict | N
 
 def disable_account(account: Account, *, actor: str, via: str) -> bool:
     """Disable; end every token of the account and the school's sessions built on them."""
-    from ..delivery.outbox import enqueue
-    from ..oauth.backchannel import logout_token
     from ..oauth.grants import revoke_tokens
+    from .logout import queue_logout
 
     if account.status == "disabled":
         return False
@@ -193,9 +192,7 @@ def disable_account(account: Account, *, actor: str, via: str) -> bool:
             SessionParticipant, SessionParticipant.session_id == SSOSession.id).where(
             SessionParticipant.account_id == account.id, SSOSession.ended_at.is_(None)))
         for sid in sids:
-            enqueue("backchannel_logout", school.backchannel_logout_uri,
-                    {"logout_token": logout_token(school, sub=account.sub, sid=sid)},
-                    school_id=school.id)
+            queue_logout(school, sub=account.sub, sid=sid)  # signed when sent (fresh exp)
     audit("account_disabled", school_id=account.school_id, person_id=account.person_id,
           actor=actor, username=account.username, revoked_tokens=revoked, via=via)
     return True
