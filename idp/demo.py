@@ -163,7 +163,7 @@ def run_command(host, port):
     except KeyboardInterrupt:
         pass
     finally:
-        stop_worker.set()
+        stop_worker.stop()
         for child in children:
             child.send_signal(signal.SIGTERM)
         deadline = time.time() + 5

@@ -110,6 +110,24 @@ def make_app(tmp_path: Path, postgres_url: str | None, keys_dir: Path, **overrid
     return app
 
 
+def close_app(app, *, drop_tables: bool = False) -> None:
+    """Close an app's database connections after its test.
+
+    Sends and imports still running in threads finish first: a connection left in a disposed
+    pool is closed only by the garbage collector, as a ResourceWarning (an error here) in
+    whichever later test the collection happens to run.
+    """
+    from idp.delivery.worker import drain
+    from idp.roster.jobs import wait_all
+    drain(30)
+    wait_all(60)
+    with app.app_context():
+        db.session.remove()
+        if drop_tables:
+            db.drop_all()
+        db.engine.dispose()
+
+
 @pytest.fixture
 def app_config(request) -> dict:
     """Override in a test module, or ``@pytest.mark.parametrize("app_config", [...], indirect=True)``."""
@@ -120,9 +138,7 @@ def app_config(request) -> dict:
 def app(tmp_path, postgres_base_url, shared_keys_dir, app_config):
     app = make_app(tmp_path, postgres_base_url, shared_keys_dir, **app_config)
     yield app
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
+    close_app(app)
 
 
 @pytest.fixture

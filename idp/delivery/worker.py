@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from concurrent.futures import ThreadPoolExecutor, wait
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 
 from flask import Flask, current_app
 
@@ -13,6 +13,8 @@ from .senders import send
 
 log = logging.getLogger(__name__)
 _pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="delivery")
+_in_flight: set[Future] = set()
+_in_flight_lock = threading.Lock()
 
 
 def _attempt(app: Flask, message_id: int, kind: str, target: str, payload: dict,
@@ -35,9 +37,26 @@ def deliver(ids: list[int] | None = None, *, limit: int = 20, wait_seconds: floa
     messages = outbox.claim(limit=limit, ids=ids)
     jobs = [(m.id, m.kind, m.target, dict(m.payload), m.school_id) for m in messages]
     futures = [_pool.submit(_attempt, app, *job) for job in jobs]
+    with _in_flight_lock:
+        _in_flight.update(futures)
+    for future in futures:
+        future.add_done_callback(_forget)
     if futures:
         wait(futures, timeout=wait_seconds)
     return len(jobs)
+
+
+def _forget(future: Future) -> None:
+    with _in_flight_lock:
+        _in_flight.discard(future)
+
+
+def drain(timeout: float | None = None) -> bool:
+    """Wait for the sends still in flight (a clean shutdown); True when none is left."""
+    with _in_flight_lock:
+        pending = set(_in_flight)
+    _done, not_done = wait(pending, timeout=timeout)
+    return not not_done
 
 
 def run_worker(app: Flask, *, interval: float = 2.0, stop: threading.Event | None = None) -> None:
@@ -54,9 +73,22 @@ def run_worker(app: Flask, *, interval: float = 2.0, stop: threading.Event | Non
             stop.wait(interval)
 
 
-def start_background_worker(app: Flask, interval: float = 2.0) -> threading.Event:
-    """A worker thread inside this process (the development server)."""
-    stop = threading.Event()
-    threading.Thread(target=run_worker, args=(app,), kwargs={"interval": interval, "stop": stop},
-                     name="outbox-worker", daemon=True).start()
-    return stop
+class BackgroundWorker:
+    """The worker loop in a thread of this process (the development server, tests)."""
+
+    def __init__(self, app: Flask, interval: float) -> None:
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=run_worker, args=(app,),
+                                        kwargs={"interval": interval, "stop": self._stop},
+                                        name="outbox-worker", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Stop the loop, then wait for its round and the sends in flight to finish."""
+        self._stop.set()
+        self._thread.join(timeout)
+        drain(timeout)
+
+
+def start_background_worker(app: Flask, interval: float = 2.0) -> BackgroundWorker:
+    return BackgroundWorker(app, interval)

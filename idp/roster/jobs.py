@@ -41,6 +41,12 @@ def wait(token: str, timeout: float = 60) -> None:
         thread.join(timeout)
 
 
+def wait_all(timeout: float = 60) -> None:
+    """Wait for every run started in this process (a clean shutdown, tests)."""
+    for token in list(_threads):
+        wait(token, timeout)
+
+
 def run(app: Flask, import_id: int, actor: str, plan: Plan) -> None:
     with app.app_context():
         def progress(done: int, total: int) -> None:

@@ -11,8 +11,8 @@ from idp.delivery.worker import start_background_worker
 from idp.eid import testpki
 from idp.eid.smartid.standin import create_standin_app
 from idp.eid.smartid.standin_service import DEFAULT_PERSONAS, Persona
-from idp.extensions import db
 from tests.browser.conftest import screenshot
+from tests.conftest import close_app
 from tests.e2e.conftest import build_stack
 from tests.e2e.servers import bind
 
@@ -35,14 +35,12 @@ def smartid_stack(tmp_path, postgres_base_url, shared_keys_dir):
                         SMARTID_RELYING_PARTY_NAME=RP_NAME, SMARTID_SCHEME_NAME="smart-id-demo",
                         SMARTID_EXTRA_CA_FILES=[str(tmp_path / "standin-ca.pem")],
                         SMARTID_POLL_TIMEOUT_MS=1000, SMARTID_STANDIN_PHONE_URL=f"{standin.url}/")
-    stop = start_background_worker(stack.app, interval=0.2)
+    worker = start_background_worker(stack.app, interval=0.2)
     yield stack, standin, service_app.extensions["smartid_standin"]
-    stop.set()
+    worker.stop()
     for served in [stack.idp, *stack.schools.values(), standin]:
         served.stop()
-    with stack.app.app_context():
-        db.session.remove()
-        db.engine.dispose()
+    close_app(stack.app)
 
 
 def test_smartid_login_by_qr_code_in_a_browser(smartid_stack, page):

@@ -18,7 +18,7 @@ from schools_client.provisioning import (
     ProvisioningClient,
     ProvisioningError,
 )
-from tests.conftest import make_app
+from tests.conftest import close_app, make_app
 from tests.e2e.servers import Served, bind
 from tests.helpers import SECRETS, build_world
 
@@ -55,10 +55,7 @@ def live_idp(tmp_path, postgres_base_url, shared_keys_dir) -> Iterator[tuple[Ser
     served.attach(app)
     yield served, app
     served.stop()
-    with app.app_context():
-        db.session.remove()
-        db.drop_all()
-        db.engine.dispose()
+    close_app(app, drop_tables=True)
 
 
 @pytest.fixture

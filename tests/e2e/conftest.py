@@ -12,7 +12,7 @@ from idp.extensions import db
 from idp.services import accounts as account_service
 from idp.services import schools as school_service
 from schools_client.demo import create_demo_app
-from tests.conftest import make_app
+from tests.conftest import close_app, make_app
 from tests.e2e.servers import Served, bind
 
 PASSWORD = "e2e password 1"
@@ -83,11 +83,9 @@ def build_stack(tmp_path, postgres_url, keys_dir, **idp_config) -> Stack:
 @pytest.fixture
 def stack(tmp_path, postgres_base_url, shared_keys_dir):
     stack = build_stack(tmp_path, postgres_base_url, shared_keys_dir)
-    stop = start_background_worker(stack.app, interval=0.2)
+    worker = start_background_worker(stack.app, interval=0.2)
     yield stack
-    stop.set()
+    worker.stop()
     for served in [stack.idp, *stack.schools.values()]:
         served.stop()
-    with stack.app.app_context():
-        db.session.remove()
-        db.engine.dispose()
+    close_app(stack.app)

@@ -18,8 +18,8 @@ from cryptography.hazmat.primitives.asymmetric import ec
 
 from idp.delivery.worker import start_background_worker
 from idp.eid import testpki
-from idp.extensions import db
 from tests.browser.conftest import screenshot
+from tests.conftest import close_app
 from tests.e2e.conftest import build_stack
 from tests.eid.support import ORIGIN
 
@@ -66,7 +66,7 @@ def idcard_stack(tmp_path, postgres_base_url, shared_keys_dir):
     stack = build_stack(tmp_path, postgres_base_url, shared_keys_dir, WEBEID_ORIGIN=ORIGIN,
                         WEBEID_EXTRA_CA_FILES=[str(tmp_path / "idcard-ca.pem")],
                         WEBEID_OCSP=False)
-    stop = start_background_worker(stack.app, interval=0.2)
+    worker = start_background_worker(stack.app, interval=0.2)
     card = {"origin": ORIGIN,
             "key": base64.b64encode(key.private_bytes(serialization.Encoding.DER,
                                                       serialization.PrivateFormat.PKCS8,
@@ -74,12 +74,10 @@ def idcard_stack(tmp_path, postgres_base_url, shared_keys_dir):
             "certificate": base64.b64encode(certificate.public_bytes(
                 serialization.Encoding.DER)).decode()}
     yield stack, card
-    stop.set()
+    worker.stop()
     for served in [stack.idp, *stack.schools.values()]:
         served.stop()
-    with stack.app.app_context():
-        db.session.remove()
-        db.engine.dispose()
+    close_app(stack.app)
 
 
 def as_on_the_https_site(page) -> None:

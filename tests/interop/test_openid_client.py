@@ -16,7 +16,7 @@ import pytest
 from idp.extensions import db
 from idp.services import accounts as account_service
 from idp.services import schools as school_service
-from tests.conftest import make_app
+from tests.conftest import close_app, make_app
 from tests.e2e.servers import bind
 
 HERE = Path(__file__).parent
@@ -37,6 +37,7 @@ def live_idp(tmp_path, postgres_base_url, shared_keys_dir):
     served.attach(app)
     yield served
     served.stop()
+    close_app(app)
 
 
 def test_openid_client_code_flow_pkce_userinfo_refresh(live_idp):
