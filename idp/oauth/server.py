@@ -63,15 +63,21 @@ def init_oauth(app: Flask) -> None:
     # the schools' provisioning API (idp/api): RFC 6749 4.4 client credentials
     authorization.register_grant(ClientCredentialsGrant)
     authorization.register_endpoint(RevocationEndpoint)
-    authorization.register_endpoint(EndSessionEndpoint)
+    end_session = EndSessionEndpoint(authorization)
+    authorization.register_endpoint(end_session)
     authorization.register_extension(ConfiguredIssuer())
     resource.register_token_validator(BearerTokenValidator())
     app.extensions["authorization"] = authorization
     app.extensions["resource_protector"] = resource
+    app.extensions["end_session_endpoint"] = end_session
 
 
 def authorization_server() -> AuthorizationServer:
     return current_app.extensions["authorization"]
+
+
+def end_session_endpoint() -> EndSessionEndpoint:
+    return current_app.extensions["end_session_endpoint"]
 
 
 def resource_protector() -> ResourceProtector:

@@ -16,7 +16,7 @@ from ..delivery.worker import deliver
 from ..extensions import csrf
 from ..login.forms import ConfirmForm
 from ..oauth.logout import user_confirmed
-from ..oauth.server import authorization_server
+from ..oauth.server import authorization_server, end_session_endpoint
 from ..security import CSP
 from ..services.logout import LogoutFanOut
 from ..sessions import current_session
@@ -49,9 +49,8 @@ def end_session():
     except OAuth2Error as error:
         # RP-Initiated 4: on errors the OP MUST NOT redirect
         return render_template("error.html", title="Logout", message=error.description), 400
-    endpoint = server._endpoints["end_session"][0]
     if current_session() is not None and not user_confirmed() and (
-        req.needs_confirmation or not endpoint.hint_matches_session(req)
+        req.needs_confirmation or not end_session_endpoint().hint_matches_session(req)
     ):
         # RP-Initiated 6: without a valid id_token_hint for this session, ask first
         return render_template("logout_confirm.html", form=ConfirmForm(), req=req,
