@@ -12,7 +12,7 @@ from flask.cli import AppGroup
 from ..extensions import db
 from ..models import OutboxMessage
 from . import outbox
-from .worker import run_worker
+from .worker import drain, run_worker
 
 deliveries_cli = AppGroup("deliveries", help="Outgoing messages: logout tokens, e-mail, events.")
 
@@ -61,7 +61,9 @@ def retry_command(ids, all_failed):
     query = db.select(OutboxMessage)
     query = query.where(OutboxMessage.status == "failed") if all_failed else \
         query.where(OutboxMessage.id.in_(ids))
-    messages = list(db.session.scalars(query))
+    messages = [m for m in db.session.scalars(query) if m.status != "delivered"]
+    for missing in sorted(set(ids) - {m.id for m in messages}):
+        click.echo(f"#{missing}: not pending or failed (delivered, or no such message): skipped", err=True)
     for message in messages:
         outbox.retry(message)
     db.session.commit()
@@ -76,4 +78,5 @@ def worker_command(interval):
     try:
         run_worker(current_app._get_current_object(), interval=interval)
     except KeyboardInterrupt:
-        pass
+        click.echo("stopping: finishing the sends in flight")
+        drain(current_app.config["DELIVERY_HTTP_TIMEOUT"] * 2)

@@ -59,6 +59,8 @@ def record(message_id: int, outcome: str, error: str | None = None) -> OutboxMes
     message.last_error = error
     if outcome == "delivered":
         message.status, message.delivered_at = "delivered", now
+        if message.kind == "email":
+            message.payload = delivered_mail_record(message.payload)
     elif outcome == "final":
         message.status = "failed"
     else:
@@ -69,6 +71,12 @@ def record(message_id: int, outcome: str, error: str | None = None) -> OutboxMes
             message.next_attempt_at = now + backoff(message.attempts)
     db.session.commit()
     return message
+
+
+def delivered_mail_record(payload: dict) -> dict:
+    """What stays of a delivered e-mail: its subject and language, not the body, whose links
+    (set-password, confirmation) must not outlive the message in the database."""
+    return {"subject": payload.get("subject"), "lang": payload.get("lang"), "body_removed": True}
 
 
 def retry(message: OutboxMessage) -> None:

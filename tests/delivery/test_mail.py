@@ -53,6 +53,31 @@ def test_queued_mail_goes_through_the_outbox(ctx, smtp_server, monkeypatch):
     assert smtp_server.messages[before]["to"] == ["kati@example.ee"]
 
 
+def test_a_delivered_mail_leaves_no_body_behind(ctx, smtp_server, monkeypatch):
+    """Set-password and confirmation links must not outlive the message in the database."""
+    monkeypatch.setattr("idp.delivery.mail.compose", lambda template, **kw: {
+        **PAYLOAD, "text": "Ava http://idp.test/recovery/secret-link", "html": "<a>secret-link</a>"})
+    message = queue_email("kati@example.ee", "any")
+    db.session.commit()
+    deliver([message.id], wait_seconds=10)
+    db.session.expire_all()
+    stored = db.session.get(OutboxMessage, message.id)
+    assert stored.status == "delivered"
+    assert stored.payload == {"subject": "Tere", "lang": "et", "body_removed": True}
+    assert "secret-link" not in str(stored.payload)
+
+
+def test_a_mail_that_failed_keeps_its_body_for_the_next_try(app, ctx, monkeypatch):
+    app.config["SMTP_PORT"] = free_port()  # nothing listens there
+    monkeypatch.setattr("idp.delivery.mail.compose", lambda template, **kw: dict(PAYLOAD))
+    message = queue_email("kati@example.ee", "any")
+    db.session.commit()
+    deliver([message.id], wait_seconds=10)
+    db.session.expire_all()
+    stored = db.session.get(OutboxMessage, message.id)
+    assert stored.status == "pending" and stored.payload == PAYLOAD
+
+
 @pytest.mark.parametrize("app_config", [{"MAIL_BACKEND": "file"}], indirect=True)
 def test_file_mailbox_for_development(app, ctx):
     from pathlib import Path

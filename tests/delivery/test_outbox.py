@@ -118,3 +118,8 @@ def test_operator_lists_and_retries_failed_deliveries(app, ctx, receiver):
     db.session.expire_all()
     assert db.session.get(OutboxMessage, message_id).status == "delivered"
     assert runner.invoke(args=["deliveries", "retry"]).exit_code == 1
+    # a delivered message is not sent twice
+    again = runner.invoke(args=["deliveries", "retry", str(message_id)])
+    assert again.exit_code == 0 and "skipped" in again.output and "0 deliveries" in again.output
+    db.session.expire_all()
+    assert db.session.get(OutboxMessage, message_id).status == "delivered"
