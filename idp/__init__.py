@@ -23,6 +23,8 @@ def create_app(overrides: dict | None = None, *, instance_path: str | None = Non
         compile_catalogs()  # production builds compile them at packaging time (make install)
     init_extensions(app)
     tune_sqlite(app)
+    from .services import profile_sync
+    profile_sync.install()
     init_keystore(app)
 
     from .oauth.server import init_oauth

@@ -4,7 +4,8 @@ Independent of the IdP package. Main entry points:
 
 * :class:`schools_client.config.ClientSettings` - validated settings
 * :class:`schools_client.client.OIDCClient` - code flow + PKCE, refresh, logout
-* :func:`schools_client.tokens.verify_id_token`, :func:`~schools_client.tokens.verify_logout_token`
+* :func:`schools_client.tokens.verify_id_token`, :func:`~schools_client.tokens.verify_logout_token`,
+  :func:`~schools_client.tokens.verify_security_event`
 * :class:`schools_client.web.SchoolsOIDC` - Flask integration (``/oidc`` blueprint)
 * :mod:`schools_client.testing` - a fake IdP for tests of school apps
 """
@@ -26,9 +27,15 @@ from .errors import (
 )
 from .jwks import JWKSCache, StaticKeys
 from .models import LoginResult, LoginState, TokenSet
-from .tokens import verify_id_token, verify_logout_token
+from .tokens import (
+    ACCOUNT_UPDATED_EVENT,
+    verify_id_token,
+    verify_logout_token,
+    verify_security_event,
+)
 
 __all__ = [
+    "ACCOUNT_UPDATED_EVENT",
     "AuthorizationResponseError",
     "ClientSettings",
     "ConfigurationError",
@@ -48,4 +55,5 @@ __all__ = [
     "UserinfoError",
     "verify_id_token",
     "verify_logout_token",
+    "verify_security_event",
 ]

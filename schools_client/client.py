@@ -23,7 +23,7 @@ from .errors import (
 )
 from .jwks import JWKSCache
 from .models import LoginResult, LoginState, TokenSet, pkce_pair
-from .tokens import verify_id_token, verify_logout_token
+from .tokens import verify_id_token, verify_logout_token, verify_security_event
 
 __all__ = ["OIDCClient", "add_query"]
 
@@ -254,6 +254,18 @@ class OIDCClient:
             token, issuer=self.settings.issuer, audience=self.settings.client_id,
             algorithms=self.settings.algorithms, keys=self.jwks, leeway=self.settings.leeway,
             now=self.clock(), jti_seen=jti_seen,
+        )
+
+    def verify_security_event(self, token: str, *, max_age: int = 600) -> dict[str, Any]:
+        """Verify a profile-sync Security Event Token (RFC 8417) with this client's settings.
+
+        See :func:`schools_client.tokens.verify_security_event`; ``max_age`` is
+        the oldest ``iat`` (seconds) still accepted.
+        """
+        return verify_security_event(
+            token, issuer=self.settings.issuer, audience=self.settings.client_id,
+            algorithms=self.settings.algorithms, keys=self.jwks, leeway=self.settings.leeway,
+            now=self.clock(), max_age=max_age,
         )
 
     def _token_request(self, metadata: ProviderMetadata, data: dict[str, str]) -> dict[str, Any]:

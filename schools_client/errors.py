@@ -41,13 +41,13 @@ class JWKSError(DiscoveryError):
 
 
 class TokenVerificationError(SchoolsClientError):
-    """A JWT (ID token or logout token) was rejected.
+    """A JWT (ID token, logout token or security event token) was rejected.
 
     :ivar reason: machine-readable reason, one of ``malformed``,
         ``bad_signature``, ``alg_not_allowed``, ``unknown_kid``,
         ``unsupported_header``, ``typ_mismatch``, ``iss_mismatch``,
         ``aud_mismatch``, ``azp_mismatch``, ``expired``, ``iat_future``,
-        ``not_yet_valid``, ``nonce_mismatch``, ``nonce_present``,
+        ``iat_too_old``, ``not_yet_valid``, ``nonce_mismatch``, ``nonce_present``,
         ``at_hash_mismatch``, ``auth_time_too_old``, ``missing_claim``,
         ``invalid_claim``, ``bad_events``, ``replayed_jti``, ``sub_mismatch``.
     :ivar claim: name of the offending claim, when there is one.

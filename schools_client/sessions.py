@@ -3,6 +3,9 @@
 :class:`MemorySessionStore` is for one process; :class:`SQLiteSessionStore`
 lets several processes and threads share sessions through one SQLite file
 (stdlib :mod:`sqlite3`, WAL mode, a new connection per operation).
+
+Both also keep, per ``sub``, the last applied version of the profile pushed
+by the IdP (profile-sync Security Event Tokens, see :meth:`SessionStore.apply_profile`).
 """
 
 from __future__ import annotations
@@ -18,12 +21,60 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
-__all__ = ["MemorySessionStore", "SQLiteSessionStore", "SessionRecord", "SessionStore", "new_session_id"]
+from .models import _PROTOCOL_CLAIMS
+from .tokens import EVENT_STATUSES
+
+__all__ = [
+    "APPLIED",
+    "STALE",
+    "MemorySessionStore",
+    "SQLiteSessionStore",
+    "SessionRecord",
+    "SessionStore",
+    "merge_profile",
+    "new_session_id",
+]
+
+#: :meth:`SessionStore.apply_profile` outcome: the version was newer and has been applied.
+APPLIED = "applied"
+#: :meth:`SessionStore.apply_profile` outcome: the version was not newer than the last applied; nothing changed.
+STALE = "stale"
 
 
 def new_session_id() -> str:
     """Return 256 bits of randomness, base64url encoded."""
     return secrets.token_urlsafe(32)
+
+
+def merge_profile(profile: Any, claims: Mapping[str, Any], *, sub: str) -> dict[str, Any]:
+    """Return the session profile ``profile`` updated with pushed ``claims``.
+
+    Claims present in ``claims`` replace the stored ones; a ``null`` value
+    removes the claim (as if the IdP had not sent it at login, OIDC Core
+    §5.3.2); claims not mentioned are kept. Protocol claims (``sub``, ``sid``,
+    ``iss``, ``aud``, ``auth_time``, ...) are never taken from ``claims``.
+    """
+    merged: dict[str, Any] = dict(profile) if isinstance(profile, dict) else {"sub": sub}
+    for name, value in claims.items():
+        if name in _PROTOCOL_CLAIMS:
+            continue
+        if value is None:
+            merged.pop(name, None)
+        else:
+            merged[name] = value
+    return json.loads(json.dumps(merged))  # type: ignore[no-any-return]
+
+
+def _check_profile_args(version: int, status: str) -> None:
+    if isinstance(version, bool) or not isinstance(version, int) or version < 1:
+        raise ValueError("version must be an integer >= 1")
+    if status not in EVENT_STATUSES:
+        raise ValueError(f"status must be one of {EVENT_STATUSES}")
+
+
+def _apply_to_data(data: dict[str, Any], sub: str, version: int, claims: Mapping[str, Any]) -> None:
+    data["claims"] = merge_profile(data.get("claims"), claims, sub=sub)
+    data["profile_version"] = version
 
 
 @dataclass
@@ -78,6 +129,28 @@ class SessionStore(Protocol):
         """Record ``jti`` until ``remember_until``; True if it was already recorded (replay)."""
         ...
 
+    def forget_jti(self, jti: str) -> None:
+        """Remove ``jti`` from the replay cache (its processing failed and will be retried)."""
+        ...
+
+    def profile_version(self, sub: str) -> int | None:
+        """The last applied profile version of ``sub``, or ``None`` if none was applied."""
+        ...
+
+    def apply_profile(self, sub: str, version: int, claims: Mapping[str, Any], status: str) -> str:
+        """Apply a profile pushed by the IdP, atomically; return :data:`APPLIED` or :data:`STALE`.
+
+        If ``version`` is not greater than the last applied version of ``sub``,
+        nothing changes and :data:`STALE` is returned. Otherwise ``version`` is
+        recorded (persistently, for stores that persist) and, with ``status``
+        ``"active"``, the profile (``data["claims"]``, see :func:`merge_profile`)
+        of every live session of ``sub`` is updated; with ``"disabled"`` those
+        sessions are deleted.
+
+        :raises ValueError: for a ``version`` < 1 or an unknown ``status``.
+        """
+        ...
+
 
 class MemorySessionStore:
     """Thread-safe in-memory :class:`SessionStore` (single process only)."""
@@ -87,6 +160,7 @@ class MemorySessionStore:
         self._lock = threading.Lock()
         self._sessions: dict[str, SessionRecord] = {}
         self._jtis: dict[str, float] = {}
+        self._profile_versions: dict[str, int] = {}
 
     def _purge(self, now: float) -> None:
         for key in [k for k, r in self._sessions.items() if r.expires_at <= now]:
@@ -143,6 +217,32 @@ class MemorySessionStore:
             self._jtis[jti] = float(remember_until)
             return False
 
+    def forget_jti(self, jti: str) -> None:
+        with self._lock:
+            self._jtis.pop(jti, None)
+
+    def profile_version(self, sub: str) -> int | None:
+        with self._lock:
+            return self._profile_versions.get(sub)
+
+    def apply_profile(self, sub: str, version: int, claims: Mapping[str, Any], status: str) -> str:
+        _check_profile_args(version, status)
+        claims = json.loads(json.dumps(dict(claims)))
+        with self._lock:
+            now = self._clock()
+            last = self._profile_versions.get(sub)
+            if last is not None and version <= last:
+                return STALE
+            self._profile_versions[sub] = version
+            if status == "disabled":
+                for key in [k for k, r in self._sessions.items() if r.sub == sub]:
+                    del self._sessions[key]
+            else:
+                for record in self._sessions.values():
+                    if record.sub == sub and record.expires_at > now:
+                        _apply_to_data(record.data, sub, version, claims)
+            return APPLIED
+
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS schools_oidc_sessions (
@@ -151,6 +251,8 @@ CREATE TABLE IF NOT EXISTS schools_oidc_sessions (
 CREATE INDEX IF NOT EXISTS schools_oidc_sessions_sid ON schools_oidc_sessions (sid);
 CREATE INDEX IF NOT EXISTS schools_oidc_sessions_sub ON schools_oidc_sessions (sub);
 CREATE TABLE IF NOT EXISTS schools_oidc_jti (jti TEXT PRIMARY KEY, remember_until REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS schools_oidc_profile_versions (
+    sub TEXT PRIMARY KEY, version INTEGER NOT NULL, status TEXT NOT NULL, applied_at REAL NOT NULL);
 """
 
 
@@ -237,3 +339,42 @@ class SQLiteSessionStore:
                 db.execute("ROLLBACK")
                 raise
             return cur.rowcount == 0
+
+    def forget_jti(self, jti: str) -> None:
+        with self._connect() as db:
+            db.execute("DELETE FROM schools_oidc_jti WHERE jti = ?", (jti,))
+
+    def profile_version(self, sub: str) -> int | None:
+        with self._connect() as db:
+            row = db.execute("SELECT version FROM schools_oidc_profile_versions WHERE sub = ?", (sub,)).fetchone()
+        return None if row is None else int(row[0])
+
+    def apply_profile(self, sub: str, version: int, claims: Mapping[str, Any], status: str) -> str:
+        _check_profile_args(version, status)
+        claims = json.loads(json.dumps(dict(claims)))
+        now = self._clock()
+        with self._connect() as db:
+            db.execute("BEGIN IMMEDIATE")  # one writer at a time: version check and update are atomic
+            try:
+                row = db.execute("SELECT version FROM schools_oidc_profile_versions WHERE sub = ?",
+                                 (sub,)).fetchone()
+                if row is not None and version <= int(row[0]):
+                    db.execute("COMMIT")
+                    return STALE
+                db.execute("INSERT OR REPLACE INTO schools_oidc_profile_versions VALUES (?, ?, ?, ?)",
+                           (sub, version, status, now))
+                if status == "disabled":
+                    db.execute("DELETE FROM schools_oidc_sessions WHERE sub = ?", (sub,))
+                else:
+                    rows = db.execute("SELECT id_hash, data FROM schools_oidc_sessions"
+                                      " WHERE sub = ? AND expires_at > ?", (sub, now)).fetchall()
+                    for id_hash, raw in rows:
+                        data = json.loads(raw)
+                        _apply_to_data(data, sub, version, claims)
+                        db.execute("UPDATE schools_oidc_sessions SET data = ? WHERE id_hash = ?",
+                                   (json.dumps(data), id_hash))
+                db.execute("COMMIT")
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+        return APPLIED

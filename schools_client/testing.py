@@ -18,12 +18,12 @@ from typing import TYPE_CHECKING, Any
 from joserfc import jwt
 from joserfc.jwk import ECKey, Key, KeyParameters, RSAKey
 
-from .tokens import BACKCHANNEL_LOGOUT_EVENT, compute_at_hash
+from .tokens import ACCOUNT_UPDATED_EVENT, BACKCHANNEL_LOGOUT_EVENT, compute_at_hash
 
 if TYPE_CHECKING:  # pragma: no cover
     import responses
 
-__all__ = ["FakeIssuer", "generate_key", "mint_id_token", "mint_logout_token"]
+__all__ = ["FakeIssuer", "generate_key", "mint_id_token", "mint_logout_token", "mint_security_event"]
 
 
 def generate_key(alg: str = "RS256", kid: str | None = None) -> Key:
@@ -92,6 +92,41 @@ def mint_logout_token(
                             "events": {BACKCHANNEL_LOGOUT_EVENT: {}}}
     body.update(claims)
     return _sign(key, {k: v for k, v in body.items() if v is not None}, alg=alg, header=header, typ="logout+jwt")
+
+
+def mint_security_event(
+    key: Key,
+    *,
+    issuer: str,
+    audience: str | list[str],
+    sub: str | None,
+    version: int,
+    claims: Mapping[str, Any],
+    status: str = "active",
+    jti: str | None = None,
+    now: float | None = None,
+    header: Mapping[str, Any] | None = None,
+    alg: str = "RS256",
+    **extra: Any,
+) -> str:
+    """Sign a profile-sync Security Event Token like the IdP pushes (``typ: secevent+jwt``, no ``exp``).
+
+    The ``events`` claim holds :data:`~schools_client.tokens.ACCOUNT_UPDATED_EVENT`
+    with ``version``, ``status`` and ``claims``; ``jti`` defaults to a fresh
+    random value (give the same ``jti`` to mint a retransmission). ``extra``
+    adds or overrides claims (``None`` removes one, e.g. ``events={...}``
+    replaces the whole events claim); ``header`` entries override header
+    parameters (``None`` removes).
+    """
+    issued = int(time.time() if now is None else now)
+    body: dict[str, Any] = {
+        "iss": issuer, "aud": audience, "iat": issued, "sub": sub,
+        "jti": secrets.token_urlsafe(16) if jti is None else jti,
+        "events": {ACCOUNT_UPDATED_EVENT: {"version": version, "status": status, "claims": dict(claims)}},
+    }
+    body.update(extra)
+    return _sign(key, {k: v for k, v in body.items() if v is not None}, alg=alg, header=header,
+                 typ="secevent+jwt")
 
 
 class FakeIssuer:
@@ -171,3 +206,8 @@ class FakeIssuer:
         """:func:`mint_logout_token` with this issuer's key, ``iss`` and ``alg``."""
         kwargs.setdefault("alg", self.alg)
         return mint_logout_token(self.key, issuer=self.issuer, audience=audience, **kwargs)
+
+    def mint_security_event(self, *, audience: str | list[str], **kwargs: Any) -> str:
+        """:func:`mint_security_event` with this issuer's key, ``iss`` and ``alg``."""
+        kwargs.setdefault("alg", self.alg)
+        return mint_security_event(self.key, issuer=self.issuer, audience=audience, **kwargs)

@@ -1,4 +1,4 @@
-"""Fail-closed verification of ID tokens and back-channel logout tokens.
+"""Fail-closed verification of ID tokens, back-channel logout tokens and Security Event Tokens.
 
 Every check that matters is mandatory: ``issuer``, ``audience`` and
 ``algorithms`` are required keyword-only arguments without defaults, and an
@@ -22,12 +22,27 @@ from .config import validate_algorithms
 from .errors import ConfigurationError, TokenVerificationError
 from .jwks import KeyProvider, StaticKeys
 
-__all__ = ["BACKCHANNEL_LOGOUT_EVENT", "compute_at_hash", "verify_id_token", "verify_logout_token"]
+__all__ = [
+    "ACCOUNT_UPDATED_EVENT",
+    "BACKCHANNEL_LOGOUT_EVENT",
+    "EVENT_STATUSES",
+    "compute_at_hash",
+    "verify_id_token",
+    "verify_logout_token",
+    "verify_security_event",
+]
 
 #: The ``events`` member that identifies a logout token (Back-Channel Logout 1.0 §2.4).
 BACKCHANNEL_LOGOUT_EVENT = "http://schemas.openid.net/event/backchannel-logout"
 
+#: The ``events`` member of the IdP's profile-sync Security Event Token (RFC 8417 §2.2).
+ACCOUNT_UPDATED_EVENT = "https://schemas.ope.ee/secevent/account-updated"
+
+#: Allowed values of the account-updated event's ``status``.
+EVENT_STATUSES = ("active", "disabled")
+
 _LOGOUT_TYPES = ("logout+jwt", "application/logout+jwt")
+_SECEVENT_TYPES = ("secevent+jwt", "application/secevent+jwt")
 _HASHES = {"256": hashlib.sha256, "384": hashlib.sha384, "512": hashlib.sha512}
 
 
@@ -60,8 +75,13 @@ def _decode(
     leeway: int,
     now: float,
     header_check: Callable[[Mapping[str, Any]], None],
+    require_exp: bool = True,
 ) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Verify signature and the claims common to ID and logout tokens."""
+    """Verify signature and the claims common to ID, logout and security event tokens.
+
+    ``exp`` is required unless ``require_exp`` is false (SETs omit it, RFC 8417
+    §2.2); when present it is always checked.
+    """
     allowed = validate_algorithms(algorithms)
     if not isinstance(issuer, str) or not issuer:
         raise ConfigurationError("issuer is required")
@@ -98,9 +118,9 @@ def _decode(
     if claims.get("iss") != issuer:
         raise TokenVerificationError("iss_mismatch", f"iss {claims.get('iss')!r} != {issuer!r}", claim="iss")
     _check_audience(claims, audience)
-    exp = _number(claims, "exp")
+    exp = _number(claims, "exp") if require_exp or "exp" in claims else None
     iat = _number(claims, "iat")
-    if now >= exp + leeway:
+    if exp is not None and now >= exp + leeway:
         raise TokenVerificationError("expired", "token has expired", claim="exp")
     if iat > now + leeway:
         raise TokenVerificationError("iat_future", "token was issued in the future", claim="iat")
@@ -149,6 +169,8 @@ def _id_token_header(header: Mapping[str, Any]) -> None:
     typ = header.get("typ")
     if isinstance(typ, str) and typ.lower() in _LOGOUT_TYPES:
         raise TokenVerificationError("typ_mismatch", "a logout token is not an ID token")
+    if isinstance(typ, str) and typ.lower() in _SECEVENT_TYPES:
+        raise TokenVerificationError("typ_mismatch", "a security event token is not an ID token")
 
 
 def verify_id_token(
@@ -256,4 +278,70 @@ def verify_logout_token(
         raise TokenVerificationError("nonce_present", "a logout token must not contain nonce", claim="nonce")
     if jti_seen(jti, int(_number(claims, "exp")) + int(leeway)):
         raise TokenVerificationError("replayed_jti", "this logout token was already used", claim="jti")
+    return claims
+
+
+def _secevent_header(header: Mapping[str, Any]) -> None:
+    typ = header.get("typ")
+    if not isinstance(typ, str) or typ.lower() not in _SECEVENT_TYPES:
+        raise TokenVerificationError("typ_mismatch", f"typ {typ!r} is not secevent+jwt")
+
+
+def verify_security_event(
+    token: str,
+    *,
+    issuer: str,
+    audience: str,
+    algorithms: Sequence[str],
+    keys: KeySet | KeyProvider,
+    leeway: int,
+    now: float,
+    max_age: int = 600,
+) -> dict[str, Any]:
+    """Verify the IdP's profile-sync Security Event Token and return its claims.
+
+    RFC 8417 (SET) delivered by RFC 8935 push. Checks: header ``typ`` is
+    ``secevent+jwt`` or ``application/secevent+jwt`` (RFC 8417 §2.3, so an ID
+    token or logout token is never taken for a SET); ``alg`` allow-listed;
+    signature by a key of ``keys``; ``iss`` equals ``issuer``; ``aud`` (and
+    ``azp``) as for ID tokens; ``iat`` present, not in the future and not
+    older than ``max_age`` seconds (± ``leeway``; the IdP signs at every
+    delivery attempt, so an older SET is a replay); ``exp`` optional but
+    checked when present; ``nbf`` if present; ``jti`` and ``sub`` non-empty
+    strings; no ``nonce`` (RFC 8417 §4.1); ``events`` an object whose
+    :data:`ACCOUNT_UPDATED_EVENT` member is an object with an integer
+    ``version`` >= 1, ``status`` in :data:`EVENT_STATUSES` and an object
+    ``claims``.
+
+    Replay of the same ``jti`` is not checked here (the receiver answers a
+    retransmission with 202, RFC 8935 §2); see the ``/oidc/events`` view.
+
+    :raises TokenVerificationError: with a machine-readable ``reason``.
+    :raises ConfigurationError: for an unsafe ``algorithms`` list, empty
+        issuer/audience or a ``max_age`` that is not a positive integer.
+    """
+    if isinstance(max_age, bool) or not isinstance(max_age, int) or max_age <= 0:
+        raise ConfigurationError("max_age must be a positive integer")
+    _, claims = _decode(token, issuer=issuer, audience=audience, algorithms=algorithms, keys=keys,
+                        leeway=leeway, now=now, header_check=_secevent_header, require_exp=False)
+    if now > _number(claims, "iat") + max_age + leeway:
+        raise TokenVerificationError("iat_too_old", "the security event token is too old", claim="iat")
+    _string(claims, "jti")
+    _string(claims, "sub")
+    if "nonce" in claims:
+        raise TokenVerificationError("nonce_present", "a security event token must not contain nonce",
+                                     claim="nonce")
+    events = claims.get("events")
+    if not isinstance(events, dict):
+        raise TokenVerificationError("bad_events", "events is not an object", claim="events")
+    event = events.get(ACCOUNT_UPDATED_EVENT)
+    if not isinstance(event, dict):
+        raise TokenVerificationError("bad_events", "events lacks the account-updated event", claim="events")
+    version = event.get("version")
+    if isinstance(version, bool) or not isinstance(version, int) or version < 1:
+        raise TokenVerificationError("bad_events", "event version is not an integer >= 1", claim="events")
+    if event.get("status") not in EVENT_STATUSES:
+        raise TokenVerificationError("bad_events", "event status is not active or disabled", claim="events")
+    if not isinstance(event.get("claims"), dict):
+        raise TokenVerificationError("bad_events", "event claims is not an object", claim="events")
     return claims

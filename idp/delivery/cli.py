@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import signal
 import sys
 
 import click
@@ -75,6 +76,11 @@ def retry_command(ids, all_failed):
 def worker_command(interval):
     """Deliver the outbox continuously (run one or more next to the IdP workers)."""
     click.echo("delivering outgoing messages; Ctrl-C stops")
+
+    def stop_on_term(signum, frame):
+        raise KeyboardInterrupt  # a supervisor's SIGTERM stops as cleanly as Ctrl-C
+
+    signal.signal(signal.SIGTERM, stop_on_term)
     try:
         run_worker(current_app._get_current_object(), interval=interval)
     except KeyboardInterrupt:

@@ -32,22 +32,28 @@ def post_logout_token(target: str, payload: dict, timeout: float,
     token = payload.get("logout_token") or mint_logout_token(school_id, payload)
     if token is None:
         return "final", "the school no longer exists"
-    try:
-        response = requests.post(target, data={"logout_token": token},
-                                 timeout=timeout, allow_redirects=False,
-                                 headers={"Accept": "application/json"})
-    except requests.RequestException as exc:
-        return "retry", f"{type(exc).__name__}: {exc}"[:500]
-    outcome = classify(response.status_code)
-    return outcome, None if outcome == "delivered" else f"HTTP {response.status_code}: {response.text[:300]}"
+    return _post(target, {"logout_token": token}, {"Accept": "application/json"}, timeout)
 
 
-def post_security_event(target: str, payload: dict, timeout: float) -> tuple[str, str | None]:
-    """RFC 8935 2: POST the SET as ``application/secevent+jwt``; 202 Accepted means delivered."""
+def post_security_event(target: str, payload: dict, timeout: float,
+                        school_id: int | None = None) -> tuple[str, str | None]:
+    """RFC 8935 2: POST the SET as ``application/secevent+jwt``; 202 Accepted means delivered.
+
+    Signed at each attempt from the account as it is then (``services/profile_sync.py``).
+    """
+    from ..services.profile_sync import account_updated_token
+
+    token = account_updated_token(school_id, payload)
+    if token is None:
+        return "final", "the account no longer exists at this school"
+    return _post(target, token, {"Content-Type": "application/secevent+jwt",
+                                 "Accept": "application/json"}, timeout)
+
+
+def _post(target: str, data, headers: dict, timeout: float) -> tuple[str, str | None]:
     try:
-        response = requests.post(target, data=payload["set"], timeout=timeout, allow_redirects=False,
-                                 headers={"Content-Type": "application/secevent+jwt",
-                                          "Accept": "application/json"})
+        response = requests.post(target, data=data, timeout=timeout, allow_redirects=False,
+                                 headers=headers)
     except requests.RequestException as exc:
         return "retry", f"{type(exc).__name__}: {exc}"[:500]
     outcome = classify(response.status_code)
@@ -70,7 +76,7 @@ def send(kind: str, target: str, payload: dict, school_id: int | None = None) ->
     if kind == "backchannel_logout":
         return post_logout_token(target, payload, timeout, school_id)
     if kind == "security_event":
-        return post_security_event(target, payload, timeout)
+        return post_security_event(target, payload, timeout, school_id)
     if kind == "email":
         return send_email(target, payload)
     return "final", f"unknown kind {kind}"

@@ -34,6 +34,8 @@ class Account(db.Model):
     external_id: Mapped[str | None] = mapped_column(String(100))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_login_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    #: grows with every change the school is told about (profile sync, services/profile_sync.py)
+    profile_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     school = relationship("School")
     person = relationship("Person", back_populates="accounts")

@@ -97,7 +97,7 @@ def create_demo_app(settings: Mapping[str, Any]) -> Flask:
             else:
                 continue
             items.append({"name": entry["name"], "href": href, "current": current,
-                          "logo": _web_url(entry.get("logo"), insecure)})
+                          "logo": _web_url(entry.get("logo") or entry.get("logo_uri"), insecure)})
         return items
 
     @app.get("/")

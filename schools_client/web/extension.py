@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import copy
+import dataclasses
 import hmac
 import logging
 import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 import requests
@@ -17,13 +19,17 @@ from flask import Flask, Response, current_app, g, request
 from ..client import OIDCClient
 from ..config import ClientSettings, origin_of
 from ..errors import SchoolsClientError
-from ..models import LoginResult
-from ..sessions import SessionRecord, SessionStore
+from ..models import _PROTOCOL_CLAIMS, LoginResult
+from ..sessions import STALE, SessionRecord, SessionStore, _check_profile_args
 from .helpers import PREFIX, safe_local_path, settings_from_config
 
-__all__ = ["SchoolsOIDC", "SchoolsOIDCHooks", "get_extension"]
+__all__ = ["ProfileUpdateHook", "SchoolsOIDC", "SchoolsOIDCHooks", "get_extension"]
 
 log = logging.getLogger(__name__)
+
+#: ``on_profile_update(sub, claims, status, version)``; see :class:`SchoolsOIDCHooks`.
+ProfileUpdateHook = Callable[[str, dict[str, Any], str, int], None]
+H = TypeVar("H", bound=ProfileUpdateHook)
 
 @dataclass
 class SchoolsOIDCHooks:
@@ -33,11 +39,18 @@ class SchoolsOIDCHooks:
     :ivar on_login: called with the verified result and the new session's data
         dict (which it may extend) before the session is stored.
     :ivar on_logout: called with the session being ended by the user.
+    :ivar on_profile_update: called as ``(sub, claims, status, version)`` when
+        the IdP pushes a profile version newer than the last applied one for
+        ``sub`` (``POST /oidc/events``), before it is recorded and applied to
+        the sessions. ``claims`` are the pushed profile claims (same names as
+        at login), ``status`` is ``"active"`` or ``"disabled"``. If it raises,
+        nothing is recorded and the IdP is answered 503, so it retries later.
     """
 
     ui_locales: Callable[[], str | None] | None = None
     on_login: Callable[[LoginResult, dict[str, Any]], None] | None = None
     on_logout: Callable[[SessionRecord], None] | None = None
+    on_profile_update: ProfileUpdateHook | None = None
 
 
 def get_extension() -> SchoolsOIDC:
@@ -54,6 +67,8 @@ class SchoolsOIDC:
     :param app: the Flask app (or call :meth:`init_app` later; one app per instance).
     :param store: a :class:`~schools_client.sessions.SessionStore`.
     :param hooks: optional :class:`SchoolsOIDCHooks`.
+    :param on_profile_update: shortcut for ``hooks.on_profile_update`` (see also
+        the :meth:`profile_updated` decorator).
     :param settings: explicit settings instead of ``SCHOOLS_OIDC_*`` config keys.
     :param http: ``requests.Session`` for calls to the IdP.
     :param clock: current time in seconds (tests).
@@ -65,12 +80,17 @@ class SchoolsOIDC:
         *,
         store: SessionStore,
         hooks: SchoolsOIDCHooks | None = None,
+        on_profile_update: ProfileUpdateHook | None = None,
         settings: ClientSettings | None = None,
         http: requests.Session | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.store = store
-        self.hooks = hooks or SchoolsOIDCHooks()
+        self.hooks = dataclasses.replace(hooks) if hooks is not None else SchoolsOIDCHooks()
+        if on_profile_update is not None:
+            if self.hooks.on_profile_update is not None:
+                raise ValueError("give on_profile_update either directly or in hooks, not both")
+            self.hooks.on_profile_update = on_profile_update
         self._settings = settings
         self._http = http
         self.clock = clock
@@ -80,7 +100,9 @@ class SchoolsOIDC:
         self.cookie_secure = True
         self.session_lifetime = 8 * 3600.0
         self.default_target = "/"
+        self.event_max_age = 600
         self._refresh_lock = threading.Lock()
+        self._profile_lock = threading.Lock()
         if app is not None:
             self.init_app(app)
 
@@ -95,7 +117,9 @@ class SchoolsOIDC:
         own!), ``SCHOOLS_OIDC_COOKIE_SECURE`` (default: true for https),
         ``SCHOOLS_OIDC_SESSION_LIFETIME`` (seconds, default 8 h),
         ``SCHOOLS_OIDC_URLPREFIX`` (default ``/oidc``),
-        ``SCHOOLS_OIDC_DEFAULT_TARGET`` (where to land after login, ``/``).
+        ``SCHOOLS_OIDC_DEFAULT_TARGET`` (where to land after login, ``/``),
+        ``SCHOOLS_OIDC_EVENT_MAX_AGE`` (oldest accepted ``iat`` of a pushed
+        security event token, seconds, default 600).
 
         :raises ConfigurationError: on invalid settings.
         """
@@ -110,6 +134,7 @@ class SchoolsOIDC:
         self.cookie_secure = bool(cfg.get(PREFIX + "COOKIE_SECURE", secure_default))
         self.session_lifetime = float(cfg.get(PREFIX + "SESSION_LIFETIME", 8 * 3600))
         self.default_target = safe_local_path(cfg.get(PREFIX + "DEFAULT_TARGET", "/")) or "/"
+        self.event_max_age = int(cfg.get(PREFIX + "EVENT_MAX_AGE", 600))
         app.extensions["schools_oidc"] = self
         blueprint = make_blueprint()
         app.register_blueprint(blueprint, url_prefix=self.url_prefix)
@@ -174,6 +199,44 @@ class SchoolsOIDC:
     def ensure_session(self) -> SessionRecord:
         """Return the current session, creating an anonymous one if there is none."""
         return self.session() or self.start_session({}, ttl=self.settings.login_state_ttl * 2)
+
+    # --- profile sync (security events) --------------------------------------
+
+    def profile_updated(self, hook: H) -> H:
+        """Decorator registering the ``on_profile_update`` hook (see :class:`SchoolsOIDCHooks`)::
+
+            @oidc.profile_updated
+            def sync(sub: str, claims: dict, status: str, version: int) -> None: ...
+        """
+        self.hooks.on_profile_update = hook
+        return hook
+
+    def apply_profile_update(self, sub: str, version: int, claims: Mapping[str, Any], status: str) -> str:
+        """Apply a verified profile update pushed by the IdP; return ``"applied"`` or ``"stale"``.
+
+        A ``version`` not newer than the last applied one for ``sub`` is
+        ``"stale"`` and changes nothing. Otherwise the ``on_profile_update``
+        hook runs first (an exception propagates and nothing is recorded),
+        then :meth:`SessionStore.apply_profile` records the version and
+        updates (``"active"``) or ends (``"disabled"``) the sessions of ``sub``.
+        Protocol claims (``sub``, ``sid``, ``iss``...) in ``claims`` are ignored.
+
+        Serialised within this process; across processes the store decides,
+        so in a rare race the hook may see the same version twice (make it
+        idempotent, e.g. by storing ``version``).
+
+        :raises ValueError: for a ``version`` < 1 or an unknown ``status``.
+        """
+        _check_profile_args(version, status)
+        profile = {k: v for k, v in claims.items() if k not in _PROTOCOL_CLAIMS}
+        with self._profile_lock:
+            last = self.store.profile_version(sub)
+            if last is not None and version <= last:
+                return STALE
+            hook = self.hooks.on_profile_update
+            if hook is not None:
+                hook(sub, copy.deepcopy(profile), status, version)
+            return self.store.apply_profile(sub, version, profile, status)
 
     # --- helpers -------------------------------------------------------------
 

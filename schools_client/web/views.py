@@ -1,4 +1,4 @@
-"""The ``/oidc`` blueprint: login, callback, logout, back- and front-channel logout."""
+"""The ``/oidc`` blueprint: login, callback, logout, back- and front-channel logout, profile-sync events."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from ..errors import (
     TokenVerificationError,
 )
 from ..models import LoginState
+from ..tokens import ACCOUNT_UPDATED_EVENT
 from .extension import get_extension
 from .helpers import safe_local_path
 from .pages import error_page, kind_for_error, simple_page
@@ -27,6 +28,23 @@ log = logging.getLogger(__name__)
 
 _MAX_PENDING = 5
 _PROMPTS = frozenset({"login", "select_account", "consent"})
+
+#: RFC 8935 §2: the media type of a pushed SET (RFC 8417 §7.2).
+_SECEVENT_MEDIA_TYPE = "application/secevent+jwt"
+#: Largest accepted SET, in bytes (a profile with a few dozen schools is far smaller).
+_MAX_SECEVENT_BYTES = 256 * 1024
+#: How long a received SET ``jti`` is remembered, so retransmissions are acknowledged without work.
+_SECEVENT_JTI_TTL = 7 * 86400
+#: ``Retry-After`` (seconds) of a 503 answer to the IdP.
+_SECEVENT_RETRY_AFTER = "60"
+#: RFC 8935 §2.4 error codes by :class:`TokenVerificationError` reason (anything else: ``invalid_request``).
+_SECEVENT_ERRORS = {
+    "iss_mismatch": "invalid_issuer",
+    "aud_mismatch": "invalid_audience",
+    "azp_mismatch": "invalid_audience",
+    "unknown_kid": "invalid_key",
+    "bad_signature": "invalid_key",
+}
 
 
 def _error(kind: str, status: int, code: str | None = None) -> Response:
@@ -181,6 +199,76 @@ def backchannel_logout() -> tuple[BaseResponse, int] | BaseResponse:
     return _no_store(Response("", status=200))
 
 
+def security_event() -> tuple[BaseResponse, int] | BaseResponse:
+    """Receive a profile-sync Security Event Token (RFC 8417) pushed by the IdP (RFC 8935).
+
+    ``202`` when the event was applied, was not newer than the last applied
+    version, or its ``jti`` was already received; ``400`` with an RFC 8935
+    §2.4 error (``invalid_request``, ``invalid_key``, ``invalid_issuer``,
+    ``invalid_audience``) for a bad request or token; ``503`` with
+    ``Retry-After`` when the IdP's keys cannot be fetched or the update could
+    not be applied (the IdP retries).
+    """
+    ext = get_extension()
+
+    def refuse(err: str, description: str) -> tuple[BaseResponse, int]:
+        return _no_store(jsonify(err=err, description=description)), 400
+
+    def unavailable(description: str) -> tuple[BaseResponse, int]:
+        resp = _no_store(jsonify(description=description))
+        resp.headers["Retry-After"] = _SECEVENT_RETRY_AFTER
+        return resp, 503
+
+    if request.mimetype != _SECEVENT_MEDIA_TYPE:
+        log.warning("security event refused: Content-Type %r", request.mimetype)
+        return refuse("invalid_request", f"Content-Type must be {_SECEVENT_MEDIA_TYPE}")
+    if (request.content_length or 0) > _MAX_SECEVENT_BYTES:
+        return refuse("invalid_request", "the security event token is too large")
+    raw = request.stream.read(_MAX_SECEVENT_BYTES + 1)
+    if len(raw) > _MAX_SECEVENT_BYTES:
+        return refuse("invalid_request", "the security event token is too large")
+    try:
+        token = raw.decode("ascii").strip()
+    except UnicodeDecodeError:
+        token = ""
+    if not token:
+        return refuse("invalid_request", "the body must be a security event token in JWS compact form")
+    try:
+        claims = ext.client.verify_security_event(token, max_age=ext.event_max_age)
+    except TokenVerificationError as exc:
+        err = _SECEVENT_ERRORS.get(exc.reason, "invalid_request")
+        log.warning("security event token rejected: %s (%s)", exc.reason, err)
+        return refuse(err, f"invalid security event token: {exc.reason}")
+    except DiscoveryError:  # also JWKSError: the IdP's keys are unreachable, let it retry
+        log.exception("cannot fetch the provider's metadata or keys to verify a security event token")
+        return unavailable("the identity provider's keys cannot be fetched now")
+    except SchoolsClientError as exc:
+        log.warning("security event token could not be checked: %s", exc.__class__.__name__)
+        return refuse("invalid_request", "the security event token could not be verified")
+
+    event = claims["events"][ACCOUNT_UPDATED_EVENT]
+    jti, sub, version, status = str(claims["jti"]), str(claims["sub"]), int(event["version"]), str(event["status"])
+    replay_key = f"secevent:{jti}"  # separate from logout token jtis
+    try:
+        if ext.store.jti_seen(replay_key, int(ext.clock()) + _SECEVENT_JTI_TTL):
+            log.info("security event %s received again; acknowledged without applying", jti)
+            return _no_store(Response("", status=202)), 202
+    except Exception:
+        log.exception("session store failed while receiving security event %s", jti)
+        return unavailable("the event cannot be stored now")
+    try:
+        outcome = ext.apply_profile_update(sub, version, event["claims"], status)
+    except Exception:  # the app's hook or the store: forget the jti so that the IdP's retry is applied
+        log.exception("applying security event %s failed; answering 503 so that it is retried", jti)
+        try:
+            ext.store.forget_jti(replay_key)
+        except Exception:
+            log.exception("cannot forget the jti of security event %s", jti)
+        return unavailable("the profile update could not be applied now")
+    log.info("security event %s: profile version %d %s (status %s)", jti, version, outcome, status)
+    return _no_store(Response("", status=202)), 202
+
+
 def frontchannel_logout() -> BaseResponse:
     """OpenID Connect Front-Channel Logout 1.0 §2-§3 endpoint (shown in an IdP iframe)."""
     ext = get_extension()
@@ -208,5 +296,6 @@ def make_blueprint() -> Blueprint:
     bp.add_url_rule("/logout", "logout", logout, methods=["POST"])
     bp.add_url_rule("/logged-out", "logged_out", logged_out, methods=["GET"])
     bp.add_url_rule("/backchannel-logout", "backchannel_logout", backchannel_logout, methods=["POST"])
+    bp.add_url_rule("/events", "security_event", security_event, methods=["POST"])
     bp.add_url_rule("/frontchannel-logout", "frontchannel_logout", frontchannel_logout, methods=["GET"])
     return bp

@@ -47,6 +47,7 @@ def school_registration(base: str) -> dict:
         "backchannel_logout_uri": f"{base}/oidc/backchannel-logout",
         "frontchannel_logout_uri": f"{base}/oidc/frontchannel-logout",
         "initiate_login_uri": f"{base}/oidc/login",
+        "events_uri": f"{base}/oidc/events",
         "logo_uri": f"{base}/static/logo.svg",
     }
 

@@ -63,7 +63,8 @@ class Receiver:
     def __call__(self, environ, start_response):
         request = self._request(environ)
         self.received.append({"path": request.path, "form": dict(request.form),
-                              "content_type": request.content_type})
+                              "content_type": request.content_type,
+                              "body": request.get_data(as_text=True)})
         return self._response("", status=self.status)(environ, start_response)
 
     def stop(self) -> None:
