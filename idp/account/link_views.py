@@ -14,6 +14,7 @@ from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
+from ..login import eid_services, interactions
 from ..login.forms import ConfirmForm, LoginForm
 from ..sessions import current_session
 from . import linking
@@ -59,6 +60,14 @@ def flash_attempt(wait: int) -> None:
         flash(_("The username or password is incorrect."), "error")
 
 
+def eid_proof_iid(school_id: int, flow, step: str) -> str | None:
+    """The pending ID-card/Smart-ID login whose proof goes to this flow's step (link_eid.py),
+    or None where neither is available."""
+    if not (eid_services.idcard_available() or eid_services.smartid_available()):
+        return None
+    return interactions.for_link(school_id, flow.flow_id, step)
+
+
 @bp.errorhandler(linking.FlowError)
 def flow_error(error: linking.FlowError):
     return render_template("account/link_invalid.html", reason=error.reason), error.status
@@ -89,8 +98,11 @@ def flow_page(flow_id: str):
     if flow.state == "refused":
         return render_template("account/link_refused.html", flow=flow, **flow.refusal)
     if linking.needs_reauth(flow, sso):
+        account = linking.login_account(sso)
         return render_template("account/link_reauth.html", flow=flow, form=ReauthForm(),
-                               person=sso.person, account=linking.login_account(sso))
+                               person=sso.person, account=account, school=account.school,
+                               eid_iid=eid_proof_iid(account.school_id, flow, "reauth")
+                               if sso.person.isikukood else None)
     if flow.state == "school":
         return render_template("account/link_school.html", flow=flow, form=SchoolForm(),
                                schools=linking.eligible_schools(sso.person),
@@ -98,7 +110,8 @@ def flow_page(flow_id: str):
     if flow.state == "login":
         form = LoginForm()
         form.username.data = session.pop("link_name", None)
-        return render_template("account/link_login.html", flow=flow, form=form, school=flow.school)
+        return render_template("account/link_login.html", flow=flow, form=form, school=flow.school,
+                               eid_iid=eid_proof_iid(flow.school_id, flow, "other"))
     return render_template("account/link_confirm.html", flow=flow, form=LinkConfirmForm(),
                            view=linking.preview(flow, sso), cancel_form=ConfirmForm())
 
@@ -136,10 +149,16 @@ def login(flow_id: str):
     form = LoginForm()
     if not form.validate_on_submit():
         flash(_("Enter your username or e-mail and your password."), "error")
-    elif (wait := linking.authenticate_other(flow, sso, form.username.data, form.password.data,
-                                             request.remote_addr)) is not None:
-        flash_attempt(wait)
-        session["link_name"] = form.username.data
+    else:
+        try:
+            wait = linking.authenticate_other(flow, sso, form.username.data, form.password.data,
+                                              request.remote_addr)
+        except linking.PasswordNotAllowed as refusal:
+            flash(str(refusal), "error")
+            return to_page(flow_id)
+        if wait is not None:
+            flash_attempt(wait)
+            session["link_name"] = form.username.data
     return to_page(flow_id)
 
 

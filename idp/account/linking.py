@@ -21,7 +21,7 @@ from .. import isikukood
 from ..delivery.mail import queue_email
 from ..errors import IdpError
 from ..extensions import db
-from ..login import throttle
+from ..login import staff_policy, throttle
 from ..login.passwords import burn_time, check_password
 from ..models import (
     Account,
@@ -105,6 +105,11 @@ class TooManyFlows(IdpError):
 
 class OutOfStep(Exception):
     """A form of another step was posted (back button, second tab): show the current step."""
+
+
+class PasswordNotAllowed(Exception):
+    """The account at the other school logs in with ID-card or Smart-ID only (staff policy);
+    the message says so."""
 
 
 class ChoiceError(ValueError):
@@ -239,6 +244,11 @@ def authenticate_other(flow: LinkFlow, sso: SSOSession, name: str, password: str
                              lambda: _password_owner(flow.school_id, name, password))
     if other is None:
         return wait
+    refusal_text = staff_policy.password_refusal(other)
+    if refusal_text is not None:  # as on the school's login page: the password alone is not enough
+        audit("link_login_failed", school_id=flow.school_id, reason="eid_required")
+        db.session.commit()
+        raise PasswordNotAllowed(refusal_text)
     flow.other_account, flow.other_auth_at, flow.state = other, utcnow(), "confirm"
     refusal = refusal_for(sso, other)
     if refusal is not None:

@@ -29,6 +29,7 @@ from wtforms import StringField
 from wtforms.validators import Length
 
 from .. import isikukood
+from ..account import link_eid, linking
 from ..eid.smartid import SmartIdError
 from ..eid.webeid import WebEidError
 from ..extensions import db, limiter
@@ -58,25 +59,58 @@ def pending_login(iid: str) -> tuple[dict, School]:
 
 @bp.app_context_processor
 def login_options():
-    def eid_login_options(school: School) -> dict:
-        iid = (request.view_args or {}).get("iid")
+    def eid_login_options(school: School, iid: str | None = None) -> dict:
+        iid = iid or (request.view_args or {}).get("iid")
         return {"iid": iid, "idcard": eid.idcard_available(),
                 "smartid": eid.smartid_available(), "form": SmartIdStartForm(),
                 "needs_eid": staff_policy.needs_eid(interactions.get(iid))}
     return {"eid_login_options": eid_login_options}
 
 
+def form_url(iid: str) -> str:
+    """Where this eID login was started: the school's login page, or the linking flow's page."""
+    link = (interactions.get(iid) or {}).get("link")
+    if link is not None:
+        return url_for("linking.flow_page", flow_id=link["flow"])
+    return url_for("login.form", iid=iid)
+
+
 def back_to_form(iid: str, message: str) -> Response:
     flash(message, "error")
-    return redirect(url_for("login.form", iid=iid), 303)
+    return redirect(form_url(iid), 303)
 
 
 def refused(message: str, status: int = 400) -> tuple[Response, int]:
     return jsonify(error=message), status
 
 
+LINK_REFUSALS = {
+    "no_account": lambda school: _(
+        "%(school)s has no account with your personal identification code. Log in with the "
+        "username and password of your account there, or ask the director of %(school)s to add "
+        "your personal identification code.", school=school.name),
+    "not_you": lambda school: _(
+        "This ID-card or Smart-ID account belongs to someone else. Confirm with your own."),
+}
+
+
+def finish_link(iid: str, item: dict, school: School, identity) -> str:
+    """An eID proof inside the linking flow: recorded there, then back to the flow's page."""
+    link = item["link"]
+    url = form_url(iid)
+    try:
+        link_eid.record(link["flow"], link["step"], current_session(), school.id, identity)
+    except link_eid.ProofRefused as refusal:
+        flash(LINK_REFUSALS[refusal.code](school), "error")
+    except (linking.FlowError, linking.OutOfStep):
+        pass  # the flow's page says what became of it (used, expired, another step)
+    return url
+
+
 def finish(iid: str, item: dict, school: School, identity) -> str | None:
     """The URL to go on to, or None (and a flashed reason) when the level is too low."""
+    if item.get("link"):
+        return finish_link(iid, item, school, identity)
     try:
         return eid.complete(iid, item, school, identity)
     except eid.LevelTooLow:
@@ -107,7 +141,7 @@ def idcard_login(iid: str):
         current_app.logger.info("ID-card login refused: %s", error.reason)
         return refused(eid.error_message(error))
     url = finish(iid, item, school, identity)
-    return jsonify(redirect=url or url_for("login.form", iid=iid))
+    return jsonify(redirect=url or form_url(iid))
 
 
 # --- Smart-ID -----------------------------------------------------------------------------------
@@ -137,7 +171,7 @@ def smartid_page(iid: str):
     _item, school = pending_login(iid)
     row = eid_store.pending(iid)
     if row is None:
-        return redirect(url_for("login.form", iid=iid))
+        return redirect(form_url(iid))
     auth = eid.auth_session(row)
     return render_template("eid/smartid.html", school=school, iid=iid, auth=auth,
                            web2app=eid.web2app_link(row) if auth.kind == "device_link" else None,
@@ -163,7 +197,7 @@ def advance(iid: str) -> tuple[str, str]:
     if row is None:  # ended in another tab (the Web2App return), or expired
         sso = current_session()
         if sso is not None and sso.auth_time.timestamp() >= int(item["created"]):
-            return "done", continue_url(iid, item)
+            return "done", form_url(iid) if item.get("link") else continue_url(iid, item)
         return "error", eid.error_message(SmartIdError("session_not_found"))
     try:
         identity = eid.poll_smartid(row)
@@ -188,7 +222,7 @@ def smartid_status(iid: str):
         return jsonify(state="done", redirect=value)
     if value:
         flash(value, "error")
-    return jsonify(state="failed", redirect=url_for("login.form", iid=iid))
+    return jsonify(state="failed", redirect=form_url(iid))
 
 
 def go_on(iid: str, status: int):
@@ -200,7 +234,7 @@ def go_on(iid: str, status: int):
         return redirect(value, status)
     if value:
         flash(value, "error")
-    return redirect(url_for("login.form", iid=iid), status)
+    return redirect(form_url(iid), status)
 
 
 @bp.post("/login/<iid>/smartid/check")
@@ -215,7 +249,7 @@ def smartid_cancel(iid: str):
     row = eid_store.pending(iid)
     if row is not None:
         eid_store.take_pending(row)
-    return redirect(url_for("login.form", iid=iid), 303)
+    return redirect(form_url(iid), 303)
 
 
 @bp.get("/login/smartid/return")
@@ -250,6 +284,6 @@ def no_account(iid: str):
     _item, school = pending_login(iid)
     identity = eid_store.verified_identity(school.id)
     if identity is None:
-        return redirect(url_for("login.form", iid=iid))
+        return redirect(form_url(iid))
     return render_template("eid/no_account.html", school=school, identity=identity, iid=iid,
                            request_url=account_request_url(school, iid, identity.token))

@@ -31,6 +31,8 @@ def form(iid: str):
     item = interactions.get(iid)
     if item is None:
         return render_template("login_expired.html"), 400
+    if item.get("link"):  # an eID proof of a linking flow: that flow's page is its form
+        return redirect(url_for("linking.flow_page", flow_id=item["link"]["flow"]), 303)
     school = db.session.get(School, item["school_id"])
     if school is None or not school.enabled:
         abort(404)
