@@ -58,8 +58,13 @@ tests/interop/node_modules/.installed: tests/interop/package.json tests/interop/
 bench: install
 	$(PY) -m bench
 
-lint: install
-	$(VENV)/bin/ruff check idp keys schools_client tests
+$(VENV)/.dev-installed: $(VENV)/.installed
+	$(PY) -m pip install -q -e '.[dev]'
+	touch $@
+
+## make lint: ruff (ruff.toml) on everything, mypy --strict on keys/ and schools_client/
+lint: $(VENV)/.dev-installed
+	$(VENV)/bin/ruff check idp keys schools_client tests bench
 	$(VENV)/bin/mypy keys schools_client
 
 translations: install

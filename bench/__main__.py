@@ -20,7 +20,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from idp import create_app
 from idp.extensions import db
-from tests.helpers import auth_params, build_world, csrf_token, pkce_pair, PASSWORD
+from tests.helpers import PASSWORD, auth_params, build_world, csrf_token, pkce_pair
 
 # name -> minimum operations per second
 TARGETS = {

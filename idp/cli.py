@@ -218,9 +218,8 @@ def register_cli(app) -> None:
     from .roster.command import import_command
     accounts_cli.add_command(import_command)  # idp accounts import (the roster import)
 
-    from .demo import demo_cli
-
     from .delivery.cli import deliveries_cli, worker_command
+    from .demo import demo_cli
 
     for group in (schools_cli, accounts_cli, config_cli, keys_cli, demo_cli, deliveries_cli,
                   worker_command):

@@ -138,7 +138,7 @@ def run_command(host, port):
     click.echo(f"\n  Login service (IdP): {issuer}")
     click.echo(f"  Development mailbox: {issuer}/dev/mailbox/"
                + ("" if current_app.config["MAIL_BACKEND"] == "file" else " (empty: IDP_MAIL_BACKEND is not 'file')"))
-    for slug, name, _kind, school_port in DEMO_SCHOOLS:
+    for _slug, name, _kind, school_port in DEMO_SCHOOLS:
         click.echo(f"  {name:24} http://{host}:{school_port}")
     if current_app.config["SMARTID_STANDIN_PHONE_URL"]:
         click.echo(f"  Smart-ID STAND-IN phone  {current_app.config['SMARTID_STANDIN_PHONE_URL']}"

@@ -82,6 +82,13 @@ def _fresh_sqlite(tmp_path: Path, keys_dir: Path) -> str:
     return f"sqlite:///{target}"
 
 
+def pytest_sessionfinish(session, exitstatus):
+    """The template database lives outside pytest's tmp directories: remove it with the run."""
+    template = _SQLITE_TEMPLATE.pop("path", None)
+    if template is not None:
+        shutil.rmtree(template.parent, ignore_errors=True)
+
+
 def _reset_postgres(app) -> None:
     """Tables are created once per database; later tests start from empty tables (TRUNCATE)."""
     url = app.config["SQLALCHEMY_DATABASE_URI"]

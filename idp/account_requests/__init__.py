@@ -11,4 +11,4 @@ from flask import Blueprint
 public = Blueprint("account_requests", __name__)
 review = Blueprint("request_review", __name__, url_prefix="/admin")
 
-from . import review_views, views  # noqa: F401  (routes)
+from . import review_views, views  # noqa: E402, F401  (routes, after the blueprints)

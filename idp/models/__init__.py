@@ -1,10 +1,9 @@
 """SQLAlchemy models. Only persistence here: no request or session globals."""
 
-from .account import Account, Guardianship, ROLES
+from .account import ROLES, Account, Guardianship
 from .account_request import AccountRequest, AccountRequestMail
 from .audit import AuditEvent
-from .eid import (EidVerifiedIdentity, EmailConfirmation, PasswordException, SmartIdPending,
-                  WebEidChallenge)
+from .eid import EidVerifiedIdentity, EmailConfirmation, PasswordException, SmartIdPending, WebEidChallenge
 from .grant import AuthorizationCode, Token
 from .link import LinkFlow, PersonMerge
 from .outbox import OutboxMessage

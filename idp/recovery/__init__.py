@@ -12,4 +12,4 @@ from flask import Blueprint
 bp = Blueprint("recovery", __name__, static_folder="static", static_url_path="/recovery-static",
                template_folder=None)
 
-from . import views  # noqa: F401  (routes)
+from . import views  # noqa: E402, F401  (routes, after the blueprint)

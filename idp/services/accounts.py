@@ -6,9 +6,19 @@ import datetime as dt
 import re
 
 from ..extensions import db
-from ..isikukood import InvalidIsikukood, birthdate as birthdate_from_code, validate
+from ..isikukood import InvalidIsikukood, validate
+from ..isikukood import birthdate as birthdate_from_code
 from ..login.passwords import set_password
-from ..models import ROLES, Account, Person, School
+from ..models import (
+    ROLES,
+    Account,
+    Guardianship,
+    Person,
+    School,
+    SessionParticipant,
+    SSOSession,
+    Token,
+)
 from ..models.audit import audit
 
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._@-]{1,99}$")
@@ -85,7 +95,6 @@ def change_password(account: Account, password: str) -> None:
 # Callers check values first (idp/roster/fields.py) and commit; these functions write and audit.
 # ``actor`` is who did it (the director's username, "api:<client_id>"), ``via`` where.
 
-from ..models import Guardianship, SessionParticipant, SSOSession, Token
 
 
 class RuleError(AccountError):

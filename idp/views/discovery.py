@@ -2,8 +2,8 @@
 
 from flask import Blueprint, current_app, jsonify
 
-from ..oauth.claims import CLAIMS_SUPPORTED
 from ..models.school import SCOPES
+from ..oauth.claims import CLAIMS_SUPPORTED
 
 bp = Blueprint("discovery", __name__)
 

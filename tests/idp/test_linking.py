@@ -6,13 +6,20 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-
-from idp.services import schools as school_service
 import time_machine
 
 from idp.extensions import db
-from idp.models import (Account, AuditEvent, LinkFlow, LoginThrottle, OutboxMessage, Person,
-                        PersonMerge, SSOSession)
+from idp.models import (
+    Account,
+    AuditEvent,
+    LinkFlow,
+    LoginThrottle,
+    OutboxMessage,
+    Person,
+    PersonMerge,
+    SSOSession,
+)
+from idp.services import schools as school_service
 from tests.helpers import PASSWORD, auth_params, csrf_token, pkce_pair
 
 from ._protocol import assert_code_redirect, decode_id_token, exchange, log_in, userinfo

@@ -68,7 +68,7 @@ AUTHORIZE = {
     "code_challenge-10kB": authz(code_challenge=BIG),
     "code_challenge_method-garbage": authz(code_challenge_method=ODD),
     "request-garbage": authz(request=ODD),
-    "everything-repeated": [(k, v) for pair in zip(authz(), authz()) for k, v in pair],
+    "everything-repeated": [(k, v) for pair in zip(authz(), authz(), strict=True) for k, v in pair],
     "interaction-garbage": authz(interaction=ODD),
     "unknown-parameter-non-ascii-10kB": authz(**{ODD: BIG}),
     "no-parameters": [],

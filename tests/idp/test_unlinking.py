@@ -4,14 +4,13 @@ person's sessions stop covering it at once, in every browser and at that school.
 from __future__ import annotations
 
 from idp.extensions import db
-from idp.services import schools as school_service
 from idp.models import AuditEvent, OutboxMessage, Person, SessionParticipant, Token
+from idp.services import schools as school_service
 from tests.helpers import PASSWORD, auth_params, pkce_pair
 
 from ._protocol import assert_error_redirect, log_in, refresh
 from ._ui import find, is_authorized, login_at_school, parse
-from .test_linking import (IK_MARI, account_of, alerts, confirm, html, person_of, post, run_link,
-                           verifiable)
+from .test_linking import IK_MARI, account_of, alerts, confirm, html, person_of, post, run_link, verifiable
 
 BUTTON = "Eemalda sidumine"
 

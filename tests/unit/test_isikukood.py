@@ -25,7 +25,7 @@ def reference_check_digit(first_ten: str) -> int:
     """The standard's algorithm, written out independently of the code under test."""
     digits = [int(c) for c in first_ten]
     for weights in ([1, 2, 3, 4, 5, 6, 7, 8, 9, 1], [3, 4, 5, 6, 7, 8, 9, 1, 2, 3]):
-        remainder = sum(d * w for d, w in zip(digits, weights)) % 11
+        remainder = sum(d * w for d, w in zip(digits, weights, strict=True)) % 11
         if remainder < 10:
             return remainder
     return 0
