@@ -91,9 +91,14 @@ def init_extensions(app: Flask) -> None:
     limiter.init_app(app)
 
 
+def unicode_lower(value):
+    return value.lower() if isinstance(value, str) else value
+
+
 def tune_sqlite(app: Flask) -> None:
     """The embedded SQLite default: WAL (readers never wait for the writer), enforced foreign
-    keys, and a busy timeout instead of "database is locked" under concurrent workers."""
+    keys, a busy timeout instead of "database is locked" under concurrent workers, and a
+    Unicode lower()."""
     from sqlalchemy import event
 
     from .extensions import db
@@ -111,6 +116,9 @@ def tune_sqlite(app: Flask) -> None:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA busy_timeout=5000")
         cursor.close()
+        # SQLite's lower() knows ASCII only; SQLAlchemy's ilike() is lower() LIKE lower() there,
+        # so "õunapuu" would not find "Õunapuu". Python's lower() is what PostgreSQL does.
+        dbapi_connection.create_function("lower", 1, unicode_lower, deterministic=True)
 
 
 def init_keystore(app: Flask) -> None:

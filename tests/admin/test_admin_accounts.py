@@ -81,6 +81,17 @@ def test_search(dora, query, expected):
     assert sorted(listed(dora, query)) == expected
 
 
+@pytest.mark.parametrize("query", ["õunapuu", "ÕUNAPUU", "Õunapuu", "ülle", "ÜLLE ÕUN"])
+def test_search_folds_estonian_letters_on_every_database(app, dora, query):
+    """SQLite's own lower() knows ASCII only: "õunapuu" would not find "Õunapuu" there."""
+    with app.app_context():
+        account_service.create_account(school_service.get("alpha"), username="ylle",
+                                       given_name="Ülle", family_name="Õunapuu",
+                                       roles=["parent"], actor="test", via="test")
+        db.session.commit()
+    assert listed(dora, f"?q={query}") == ["ylle"]
+
+
 def test_pages_of_fifty(app, dora):
     with app.app_context():
         school = school_service.get("alpha")
