@@ -82,6 +82,10 @@ def affected_accounts(session: Session) -> set[Account]:
 
 
 def _queue(session: Session, _context, _instances) -> None:
+    if not any(isinstance(obj, (Person, Account)) for obj in (*session.dirty, *session.new)):
+        return
+    if session.scalar(select(School.id).where(School.events_uri.is_not(None)).limit(1)) is None:
+        return  # no school takes events: nothing to work out
     for account in affected_accounts(session):
         school = session.get(School, account.school_id)
         if school is None or not school.events_uri:
