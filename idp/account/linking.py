@@ -317,6 +317,8 @@ class Preview:
     password_school: School | None
     #: schools whose password stops working (the other person's, when ours stays)
     dropped_password_schools: list[School]
+    #: schools where an account of the linked person is staff: there eID is needed anyway
+    eid_schools: list[School] = field(default_factory=list)
 
 
 def _differ(a: str | None, b: str | None) -> bool:
@@ -333,8 +335,10 @@ def preview(flow: LinkFlow, sso: SSOSession) -> Preview:
     password_school = (login_account(sso).school if person.password_hash
                        else flow.school if other.password_hash else None)
     dropped = [a.school for a in other.accounts] if person.password_hash and other.password_hash else []
+    accounts = [a for a in person.accounts if a.active] + list(other.accounts)
+    eid_schools = [a.school for a in accounts if staff_policy.requires_eid(a)]
     return Preview([a for a in person.accounts if a.active], list(other.accounts), kept, choices,
-                   password_school, dropped)
+                   password_school, dropped, eid_schools)
 
 
 def confirm(flow: LinkFlow, sso: SSOSession, chosen: dict[str, str | None]) -> LogoutFanOut | None:

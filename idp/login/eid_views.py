@@ -195,9 +195,12 @@ def advance(iid: str) -> tuple[str, str]:
     item, school = pending_login(iid)
     row = eid_store.pending(iid)
     if row is None:  # ended in another tab (the Web2App return), or expired
+        if item.get("link"):
+            # a proof changes the flow, not the session: its page shows where the flow stands
+            return "done", form_url(iid)
         sso = current_session()
         if sso is not None and sso.auth_time.timestamp() >= int(item["created"]):
-            return "done", form_url(iid) if item.get("link") else continue_url(iid, item)
+            return "done", continue_url(iid, item)
         return "error", eid.error_message(SmartIdError("session_not_found"))
     try:
         identity = eid.poll_smartid(row)

@@ -101,6 +101,11 @@ def test_linking_by_smartid(app, client, cast, juhan_at_beta, card_key, issue_ca
     status = client.post(f"/login/{iid}/smartid/status",
                          headers={"X-CSRFToken": csrf_token(waiting)}).get_json()
     assert status == {"state": "done", "redirect": flow}
+    # asked again (the Web2App tab, or "check again", racing the page's own poll): still done
+    again = client.post(f"/login/{iid}/smartid/status",
+                        headers={"X-CSRFToken": csrf_token(waiting)}).get_json()
+    assert again == {"state": "done", "redirect": flow}
+    assert alerts(html(client.get(flow))) == []
     with app.app_context():
         assert flow_state() == "confirm"
 
