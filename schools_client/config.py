@@ -25,7 +25,7 @@ SUPPORTED_ALGORITHMS: frozenset[str] = frozenset(
     {"RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512"}
 )
 
-DEFAULT_SCOPES: tuple[str, ...] = ("openid", "profile", "email", "roles", "schools")
+DEFAULT_SCOPES: tuple[str, ...] = ("openid", "profile", "email", "phone", "roles", "schools")
 
 
 def validate_algorithms(algorithms: Iterable[str]) -> tuple[str, ...]:

@@ -40,7 +40,7 @@ __all__ = ["Account", "AccountInput", "AccountRef", "Page", "ProvisioningClient"
 
 #: a token is renewed this many seconds before the IdP says it expires
 TOKEN_LEEWAY = 30.0
-PERSONAL_FIELDS = ("email", "isikukood", "birthdate")
+PERSONAL_FIELDS = ("email", "phone", "isikukood", "birthdate")
 
 
 class ProvisioningError(SchoolsClientError):
@@ -81,6 +81,7 @@ class Account:
     given_name: str
     family_name: str
     email: str | None
+    phone: str | None
     isikukood: str | None
     birthdate: dt.date | None
     roles: tuple[str, ...]
@@ -102,7 +103,7 @@ class Account:
                 external_id=_opt_str(data["external_id"]), sub=_str(data["sub"]),
                 username=_str(data["username"]), given_name=_str(data["given_name"]),
                 family_name=_str(data["family_name"]), email=_opt_str(data["email"]),
-                isikukood=_opt_str(data["isikukood"]),
+                phone=_opt_str(data.get("phone")), isikukood=_opt_str(data["isikukood"]),
                 birthdate=dt.date.fromisoformat(birthdate) if birthdate is not None else None,
                 roles=tuple(_str(r) for r in data["roles"]), status=_str(data["status"]),
                 linked=bool(data["linked"]), students=refs["students"],
@@ -128,7 +129,7 @@ def _opt_str(value: Any) -> str | None:
 @dataclass(frozen=True)
 class AccountInput:
     """What :meth:`ProvisioningClient.upsert` sends. ``None`` leaves a stored value as it is;
-    list a field in ``erase`` to remove it (``email``, ``isikukood``, ``birthdate``)."""
+    list a field in ``erase`` to remove it (``email``, ``phone``, ``isikukood``, ``birthdate``)."""
 
     username: str
     given_name: str
@@ -137,6 +138,7 @@ class AccountInput:
     email: str | None = None
     isikukood: str | None = None
     birthdate: dt.date | None = None
+    phone: str | None = None
     #: "active" or "disabled"; None leaves the status as it is (new accounts are active)
     status: str | None = None
     erase: frozenset[str] = field(default_factory=frozenset)
@@ -147,7 +149,8 @@ class AccountInput:
             raise ValueError(f"only {', '.join(PERSONAL_FIELDS)} can be erased, not {sorted(unknown)}")
         body: dict[str, Any] = {"username": self.username, "given_name": self.given_name,
                                 "family_name": self.family_name, "roles": list(self.roles)}
-        optional = {"email": self.email, "isikukood": self.isikukood, "status": self.status,
+        optional = {"email": self.email, "phone": self.phone, "isikukood": self.isikukood,
+                    "status": self.status,
                     "birthdate": self.birthdate.isoformat() if self.birthdate else None}
         body.update({k: v for k, v in optional.items() if v is not None})
         body.update({name: None for name in self.erase})

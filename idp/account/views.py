@@ -2,16 +2,27 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, redirect, render_template, url_for
+from flask import Blueprint, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import StringField
 
 from ..extensions import db
 from ..login.forms import ConfirmForm
-from ..models import School
+from ..models import Account, School
+from ..models.audit import audit
+from ..roster import fields
+from ..roster.messages import render
 from ..services.logout import live_sessions_of, logout_sessions
 from ..sessions import current_session
 from ..views.logout import finish_logout
 
 bp = Blueprint("account", __name__, url_prefix="/account")
+
+
+class PhoneForm(FlaskForm):
+    phone = StringField(_l("Phone"), render_kw={"type": "tel", "autocomplete": "tel"})
 
 
 @bp.route("/")
@@ -22,7 +33,33 @@ def profile():
     person = sso.person
     accounts = [a for a in person.accounts if a.active]
     return render_template("account/profile.html", person=person, accounts=accounts,
-                           sso=sso, form=ConfirmForm())
+                           sso=sso, form=ConfirmForm(),
+                           phone_form=PhoneForm(formdata=None, phone=person.phone))
+
+
+@bp.post("/phone")
+def phone():
+    """The person's own phone number (the schools hear of it: profile sync). Empty erases."""
+    sso = current_session()
+    if sso is None:
+        return redirect(url_for(".choose_school"), 303)
+    form = PhoneForm()
+    form.validate_on_submit()  # CSRFProtect has checked the token before this view
+    try:
+        value = fields.phone(form.phone.data or "")
+    except fields.FieldError as error:
+        flash(render(error.code, error.params), "error")
+        return redirect(url_for(".profile") + "#phone-form", 303)
+    person = sso.person
+    if value != person.phone:
+        person.phone = value
+        person.version += 1
+        audit("phone_changed", school_id=db.session.get(Account, sso.login_account_id).school_id,
+              person_id=person.id)
+        db.session.commit()
+        flash(_("Phone number saved. Your schools receive it.") if value
+              else _("Phone number removed."), "info")
+    return redirect(url_for(".profile"), 303)
 
 
 @bp.route("/login")

@@ -83,7 +83,8 @@ def stored(account) -> PersonalForm:
 
 def save(account, values: dict, linked: bool):
     personal = None if linked else {k: values[k] for k in
-                                    ("given_name", "family_name", "email", "isikukood", "birthdate")}
+                                    ("given_name", "family_name", "email", "phone", "isikukood",
+                                     "birthdate")}
     changed = service.update_account(account, actor=director().actor, via=VIA, personal=personal,
                                      roles=values["roles"], external_id=values["external_id"] or "")
     db.session.commit()

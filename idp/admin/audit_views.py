@@ -42,6 +42,7 @@ EVENTS = {
     "recovery_link_used": _l("Password reset link used"),
     "email_change_requested": _l("E-mail change requested"),
     "email_confirmed": _l("E-mail confirmed"),
+    "phone_changed": _l("Phone number changed by the person"),
     "child_email_requested": _l("Guardian set the child's e-mail"),
     "child_password_set": _l("Guardian set the child's password"),
     "link_started": _l("Linking started"),

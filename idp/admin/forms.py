@@ -33,6 +33,7 @@ class PersonalForm(FlaskForm):
     given_name = StringField(_l("Given name"), render_kw={"autocomplete": "off"})
     family_name = StringField(_l("Family name"), render_kw={"autocomplete": "off"})
     email = StringField(_l("E-mail"), render_kw={"type": "email", "autocomplete": "off"})
+    phone = StringField(_l("Phone"), render_kw={"type": "tel", "autocomplete": "off"})
     isikukood = StringField(_l("Personal identification code"),
                             render_kw={"inputmode": "numeric", "autocomplete": "off"})
     birthdate = StringField(_l("Date of birth"), render_kw={"type": "date", "autocomplete": "off"})
@@ -47,6 +48,7 @@ class PersonalForm(FlaskForm):
         "given_name": f.name,
         "family_name": f.name,
         "email": f.email,
+        "phone": f.phone,
         "isikukood": f.isikukood,
         "birthdate": f.birthdate,
         "external_id": f.external_id,

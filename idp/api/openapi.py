@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..models import ROLES
-from ..roster.fields import EMAIL, EXTERNAL_ID, ROSTER_ROLES
+from ..roster.fields import EMAIL, EXTERNAL_ID, PHONE, ROSTER_ROLES
 
 SCOPES = {"accounts:read": "Read the school's accounts",
           "accounts:write": "Create, change and disable the school's accounts and guardianships"}
@@ -64,8 +64,8 @@ def schemas() -> dict:
         "AccountInput": {
             "type": "object", "additionalProperties": False,
             "required": ["username", "given_name", "family_name", "roles"],
-            "description": "Fields left out stay as they are; null erases email, isikukood or "
-                           "birthdate. When the person has linked accounts at other schools "
+            "description": "Fields left out stay as they are; null erases email, phone, isikukood "
+                           "or birthdate. When the person has linked accounts at other schools "
                            "(linked), their personal data is theirs and is not changed.",
             "properties": {
                 "username": {"type": "string", "pattern": r"^[A-Za-z0-9][A-Za-z0-9._@-]{1,99}$",
@@ -74,6 +74,10 @@ def schemas() -> dict:
                 "family_name": name,
                 "email": {"type": ["string", "null"], "maxLength": 320,
                           "pattern": f"^{EMAIL.pattern}$"},
+                "phone": {"type": ["string", "null"], "maxLength": 40,
+                          "pattern": f"^{PHONE.pattern}$",
+                          "description": "As people write it: 5-15 digits, spaces, hyphens, "
+                                         "brackets, an optional + at the start."},
                 "isikukood": {"type": ["string", "null"], "pattern": "^[1-8][0-9]{10}$",
                               "description": "Estonian personal identification code; checksum "
                                              "and date are checked, the birth date follows it."},
@@ -88,7 +92,7 @@ def schemas() -> dict:
         "Account": {
             "type": "object", "additionalProperties": False,
             "required": ["external_id", "sub", "username", "given_name", "family_name", "email",
-                         "isikukood", "birthdate", "roles", "status", "linked", "students",
+                         "phone", "isikukood", "birthdate", "roles", "status", "linked", "students",
                          "guardians", "created_at"],
             "properties": {
                 "external_id": NULLABLE_STRING,
@@ -97,6 +101,7 @@ def schemas() -> dict:
                 "given_name": {"type": "string"},
                 "family_name": {"type": "string"},
                 "email": NULLABLE_STRING,
+                "phone": NULLABLE_STRING,
                 "isikukood": NULLABLE_STRING,
                 "birthdate": {"type": ["string", "null"], "format": "date"},
                 "roles": {"type": "array", "items": {"enum": list(ROLES)}},

@@ -15,7 +15,7 @@ from ..roster import fields as f
 from ..roster.messages import render
 from .problems import Problem
 
-PERSONAL = ("email", "isikukood", "birthdate")
+PERSONAL = ("email", "phone", "isikukood", "birthdate")
 MAX_BODY = 64 * 1024
 REQUIRED = ("username", "given_name", "family_name", "roles")
 STATUSES = ("active", "disabled")
@@ -25,6 +25,7 @@ CHECKS = {
     "family_name": f.name,
     "roles": lambda v: f.roles(v if isinstance(v, list) else None),
     "email": f.email,
+    "phone": f.phone,
     "isikukood": f.isikukood,
     "birthdate": lambda v: f.birthdate(v, estonian=False),
 }
@@ -82,6 +83,7 @@ def account_output(account: Account, *, linked: bool, students: list, guardians:
         "given_name": person.given_name,
         "family_name": person.family_name,
         "email": person.email,
+        "phone": person.phone,
         "isikukood": person.isikukood,
         "birthdate": person.birthdate.isoformat() if person.birthdate else None,
         "roles": list(account.roles),

@@ -167,8 +167,8 @@ def update(account: Account, values: dict) -> None:
     if not linked:  # a person with accounts at other schools manages their own data
         person = account.person
         values = final_birthdate(values, person.isikukood, person.birthdate)
-        personal = {k: values[k] for k in ("given_name", "family_name", "email", "isikukood",
-                                           "birthdate") if k in values}
+        personal = {k: values[k] for k in ("given_name", "family_name", "email", "phone",
+                                           "isikukood", "birthdate") if k in values}
     # the director role is neither given nor taken away by the API
     roles = sorted(set(values["roles"]) | ({"admin"} & set(account.roles)))
     service.update_account(account, actor=actor(), via=VIA, personal=personal, roles=roles,

@@ -15,7 +15,7 @@ from ..extensions import db
 from ._types import UTCDateTime, utcnow
 
 KINDS = ("school", "gymnasium", "music_school", "kindergarten")
-SCOPES = ("openid", "profile", "email", "roles", "schools", "offline_access")
+SCOPES = ("openid", "profile", "email", "phone", "roles", "schools", "offline_access")
 
 
 def digest_secret(secret: str) -> str:

@@ -11,6 +11,7 @@ from ..models import Account
 SCOPE_CLAIMS = {
     "profile": ("name", "given_name", "family_name", "birthdate", "locale"),
     "email": ("email", "email_verified"),
+    "phone": ("phone_number", "phone_number_verified"),
     "roles": ("roles",),
     "schools": ("schools",),
 }
@@ -34,6 +35,9 @@ def account_claims(account: Account) -> dict:
         "birthdate": person.birthdate.isoformat() if person.birthdate else None,
         "email": person.email,
         "email_verified": bool(person.email and person.email_verified),
+        # typed by the person or the school, never confirmed by a code sent to it
+        "phone_number": person.phone,
+        "phone_number_verified": False if person.phone else None,
         "roles": sorted(account.roles or []),
         "schools": linked_schools(account),
     }

@@ -19,13 +19,16 @@ from ..models import Account, AuditEvent, Guardianship, Person
 from ..models._types import utcnow
 from ..models.account import new_sub
 from ..models.audit import audit
+from ..services import profile_sync
 from .plan import Plan, RowPlan
 
 CHUNK = 1000
 # Core tables, not the ORM entities: the ORM splits a bulk INSERT wherever one row has a None
 # the next one lacks, down to one statement per row for a mixed roster.
 PERSON, ACCOUNT, AUDIT = Person.__table__, Account.__table__, AuditEvent.__table__
-PERSON_FIELDS = ("given_name", "family_name", "email", "isikukood", "birthdate")
+PERSON_FIELDS = ("given_name", "family_name", "email", "phone", "isikukood", "birthdate")
+#: changes a school hears about (profile sync); the username and external id are its own
+SYNCED = frozenset({"given_name", "family_name", "email", "phone", "birthdate", "roles"})
 ACCOUNT_FIELDS = ("username", "roles", "external_id")
 
 #: progress(done, total): called inside each chunk's transaction, before it commits
@@ -78,7 +81,8 @@ def create(rows: list[RowPlan], school_id: int, actor: str, via: str) -> dict[in
     stamps = [now + dt.timedelta(microseconds=i) for i in range(len(rows))]
     person_ids = insert_many(PERSON, "created_at", [
         {"given_name": r.data.given_name, "family_name": r.data.family_name,
-         "email": r.data.email, "email_verified": False, "isikukood": r.data.isikukood,
+         "email": r.data.email, "email_verified": False, "phone": r.data.phone,
+         "isikukood": r.data.isikukood,
          "birthdate": r.data.birthdate, "version": 1, "created_at": stamp, "updated_at": now}
         for r, stamp in zip(rows, stamps, strict=True)])
     subs = [new_sub() for _ in rows]
@@ -136,6 +140,9 @@ def change(rows: list[RowPlan], school_id: int, actor: str, via: str) -> None:
     bulk_update(PERSON, people)
     bulk_update(ACCOUNT, accounts)
     db.session.execute(insert(AUDIT), events)
+    # Core UPDATEs pass the ORM's flush by: tell the schools here (only unlinked persons'
+    # data changes in an import, so each change concerns this school's account alone)
+    profile_sync.queue_accounts(r.account.id for r in rows if SYNCED & set(r.changes))
 
 
 def bulk_update(table, rows: list[dict]) -> None:

@@ -10,7 +10,7 @@ import io
 from dataclasses import dataclass
 
 COLUMNS = ("external_id", "username", "given_name", "family_name", "roles", "email",
-           "isikukood", "birthdate", "guardian_of")
+           "isikukood", "birthdate", "guardian_of", "phone")
 REQUIRED = ("username", "given_name", "family_name", "roles")
 #: other spellings of the header, Estonian ones included (compared case-insensitively)
 ALIASES = {
@@ -19,6 +19,7 @@ ALIASES = {
     "perekonnanimi": "family_name", "perenimi": "family_name", "last_name": "family_name",
     "role": "roles", "roll": "roles", "rollid": "roles",
     "e-mail": "email", "e-post": "email", "epost": "email",
+    "telefon": "phone", "telefoninumber": "phone", "phone_number": "phone", "mobiil": "phone",
     "sünniaeg": "birthdate", "birth_date": "birthdate",
     "lapsed": "guardian_of",
 }

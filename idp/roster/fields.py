@@ -15,6 +15,8 @@ from .. import isikukood as ik
 USERNAME = re.compile(r"[a-z0-9][a-z0-9._@-]{1,99}")
 EXTERNAL_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:@-]{0,99}")
 EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+#: a phone number as people write it: an optional +, digits, spaces, hyphens, brackets
+PHONE = re.compile(r"\+?[0-9 ()-]+")
 ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 ESTONIAN_DATE = re.compile(r"(\d{1,2})\.(\d{1,2})\.(\d{4})")
 #: control characters (NUL is refused by PostgreSQL) and lone surrogates (not UTF-8)
@@ -26,7 +28,7 @@ ROSTER_ROLES = ("student", "parent", "teacher", "staff")
 #: the Estonian names a director may write in a roster file
 ROLE_ALIASES = {"õpilane": "student", "lapsevanem": "parent", "vanem": "parent",
                 "õpetaja": "teacher", "töötaja": "staff"}
-PERSONAL = ("given_name", "family_name", "email", "isikukood", "birthdate")
+PERSONAL = ("given_name", "family_name", "email", "phone", "isikukood", "birthdate")
 
 
 class FieldError(Exception):
@@ -45,6 +47,7 @@ class AccountData:
     family_name: str | None = None
     roles: list[str] | None = None
     email: str | None = None
+    phone: str | None = None
     isikukood: str | None = None
     birthdate: dt.date | None = None
     external_id: str | None = None
@@ -101,6 +104,18 @@ def email(value) -> str | None:
     if value is not None and not EMAIL.fullmatch(value):
         raise FieldError("email")
     return value
+
+
+def phone(value) -> str | None:
+    """E.164 allows at most 15 digits; fewer than 5 is no phone number. Spaces are kept as
+    written (one at a time): "+372 5555 1234" reads better than "+37255551234"."""
+    value = text(value, max_len=40)
+    if value is None:
+        return None
+    digits = sum(c.isdigit() for c in value)
+    if not PHONE.fullmatch(value) or not 5 <= digits <= 15:
+        raise FieldError("phone")
+    return " ".join(value.split())
 
 
 def isikukood(value) -> str | None:

@@ -23,6 +23,7 @@ MESSAGES = {
     "external_id": N_("1-100 characters: letters A-Z and a-z, digits and . _ : @ -, beginning "
                       "with a letter or a digit."),
     "email": N_("This is not an e-mail address."),
+    "phone": N_("This is not a phone number: digits (5-15), spaces, an optional + at the start."),
     "isikukood_digits": N_("An isikukood has exactly 11 digits."),
     "isikukood_century": N_("The first digit of an isikukood is 1-8."),
     "isikukood_date": N_("Digits 2-7 of the isikukood are not a real date."),

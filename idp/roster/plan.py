@@ -31,6 +31,7 @@ ROW_CHECKS = {
     "family_name": f.name,
     "roles": lambda v: f.roles(v, aliases=True),
     "email": f.email,
+    "phone": f.phone,
     "isikukood": f.isikukood,
     "birthdate": f.birthdate,
 }
@@ -49,6 +50,7 @@ class Existing:
     given_name: str
     family_name: str
     email: str | None
+    phone: str | None
     isikukood: str | None
     birthdate: dt.date | None
     version: int
@@ -68,7 +70,7 @@ class Snapshot:
         rows = db.session.execute(
             select(Account.id, Account.username, Account.external_id, Account.roles,
                    Account.status, Account.person_id, Person.given_name, Person.family_name,
-                   Person.email, Person.isikukood, Person.birthdate, Person.version)
+                   Person.email, Person.phone, Person.isikukood, Person.birthdate, Person.version)
             .join(Person, Person.id == Account.person_id).where(Account.school_id == school_id))
         accounts = [Existing(*row) for row in rows]
         other = aliased(Account)

@@ -132,11 +132,11 @@ def conflicts(school_id: int, *, username: str | None = None, external_id: str |
 def create_account(school: School, *, username: str, given_name: str, family_name: str,
                    roles: list[str], actor: str, via: str, email: str | None = None,
                    isikukood: str | None = None, birthdate: dt.date | None = None,
-                   external_id: str | None = None) -> Account:
+                   external_id: str | None = None, phone: str | None = None) -> Account:
     """A new person and their account, without a password: they log in with ID-card or
     Smart-ID, or choose a password through "forgot password?" with the e-mail address."""
     check_isikukood_free(school.id, isikukood)
-    person = Person(given_name=given_name, family_name=family_name, email=email,
+    person = Person(given_name=given_name, family_name=family_name, email=email, phone=phone,
                     email_verified=False, isikukood=isikukood, birthdate=birthdate)
     account = Account(school=school, person=person, username=username, roles=sorted(set(roles)),
                       external_id=external_id)

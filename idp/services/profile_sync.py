@@ -7,7 +7,8 @@ transaction, one Security Event Token (RFC 8417) per affected account for its sc
 
 The changes are found where they are written: a ``before_flush`` listener reads the attribute
 history of the persons and accounts being flushed, so no view, CLI command, import or API call
-can change a profile and forget to tell the schools.
+can change a profile and forget to tell the schools. Writes that bypass the ORM (the roster
+import's bulk UPDATE) call ``queue_accounts`` themselves.
 
 The outbox row holds no personal data, only the account and the event's ``jti``. The token is
 signed when it is sent, from the account as it is then, with the account's ``profile_version``:
@@ -21,7 +22,7 @@ import secrets
 import time
 
 from flask import current_app
-from sqlalchemy import event, inspect, select
+from sqlalchemy import event, inspect, select, update
 from sqlalchemy.orm import Session
 
 from ..delivery.outbox import enqueue
@@ -31,7 +32,7 @@ from ..models import Account, Person, School
 #: the ``events`` member of our SETs (a URI naming the event type, RFC 8417 2.2)
 ACCOUNT_UPDATED_EVENT = "https://schemas.ope.ee/secevent/account-updated"
 #: personal data a school receives (OIDC claims it already gets at login)
-PERSON_FIELDS = ("given_name", "family_name", "birthdate", "email", "email_verified")
+PERSON_FIELDS = ("given_name", "family_name", "birthdate", "email", "email_verified", "phone")
 ACCOUNT_FIELDS = ("roles", "status")
 
 
@@ -95,6 +96,25 @@ def _queue(session: Session, _context, _instances) -> None:
         account.profile_version = (account.profile_version or 0) + 1
         enqueue("security_event", school.events_uri,
                 {"account_id": account.id, "jti": secrets.token_urlsafe(24)}, school_id=school.id)
+
+
+def queue_accounts(account_ids) -> int:
+    """Queue events for accounts changed by Core statements, which no flush listener sees (the
+    roster import's bulk UPDATE); the caller commits. Returns how many were queued."""
+    ids = sorted(set(account_ids))
+    if not ids:
+        return 0
+    rows = db.session.execute(
+        select(Account.id, School.id, School.events_uri).join(School, School.id == Account.school_id)
+        .where(Account.id.in_(ids), Account.status == "active", School.events_uri.is_not(None))).all()
+    if rows:
+        db.session.execute(update(Account).where(Account.id.in_([r[0] for r in rows]))
+                           .values(profile_version=Account.profile_version + 1)
+                           .execution_options(synchronize_session=False))
+    for account_id, school_id, events_uri in rows:
+        enqueue("security_event", events_uri, {"account_id": account_id,
+                                               "jti": secrets.token_urlsafe(24)}, school_id=school_id)
+    return len(rows)
 
 
 def install() -> None:

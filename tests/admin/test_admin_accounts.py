@@ -31,7 +31,8 @@ def submit(client, url: str, **fields):
 
 def new_account(**change) -> dict:
     fields = {"username": "Uus.Opilane", "given_name": "Uus", "family_name": "Õpilane",
-              "email": "uus@example.ee", "isikukood": isikukood(11), "birthdate": "",
+              "email": "uus@example.ee", "phone": "+372  5555 1234 ", "isikukood": isikukood(11),
+              "birthdate": "",
               "external_id": "S11", "roles": ["student"]}
     fields.update(change)
     return {k: v for k, v in fields.items() if v is not None}
@@ -120,6 +121,7 @@ def test_create_an_account(app, dora):
     assert made.roles == ["student"] and made.external_id == "S11" and made.status == "active"
     person = made.person
     assert (person.given_name, person.family_name, person.email) == ("Uus", "Õpilane", "uus@example.ee")
+    assert person.phone == "+372 5555 1234"  # as typed, spaces tidied
     assert person.isikukood == isikukood(11) and person.birthdate == dt.date(2010, 1, 1)
     assert person.password_hash is None and person.email_verified is False
     page = dora.get(response.location).get_data(as_text=True)
@@ -137,6 +139,8 @@ def test_create_an_account(app, dora):
     ({"family_name": "A\x00B"}, "family_name", "Sisaldab juhtmärke."),
     ({"family_name": "x" * 201}, "family_name", "Kõige rohkem 200 märki."),
     ({"email": "pole-aadress"}, "email", "See ei ole e-posti aadress."),
+    ({"phone": "helista mulle"}, "phone", "See ei ole telefoninumber"),
+    ({"phone": "+37 1"}, "phone", "5–15 numbrit"),
     ({"isikukood": "51001010010"}, "isikukood", "Isikukoodi kontrollnumber ei klapi."),
     ({"isikukood": "5100101001x"}, "isikukood", "Isikukoodis on täpselt 11 numbrit."),
     ({"birthdate": "2011-02-03"}, "birthdate", "Sünniaeg ei klapi isikukoodiga (01.01.2010)."),
@@ -145,7 +149,7 @@ def test_create_an_account(app, dora):
     ({"roles": []}, "roles", "Anna vähemalt üks roll."),
     ({"roles": ["student", "wizard"]}, "roles", "Tundmatu roll wizard"),
 ], ids=["username-short", "username-taken", "given-blank", "nul", "too-long", "email",
-        "checksum", "digits", "birthdate-mismatch", "future", "external-id", "no-roles",
+        "phone-words", "phone-short", "checksum", "digits", "birthdate-mismatch", "future", "external-id", "no-roles",
         "unknown-role"])
 def test_create_refuses_bad_data_field_by_field(app, dora, change, field, message):
     response = submit(dora, NEW, **new_account(**change))

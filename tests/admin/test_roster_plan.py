@@ -97,6 +97,34 @@ def test_updates_by_external_id_and_by_username(alpha, directors):
     assert made["juhan"].external_id == "J9" and made["juhan"].id == directors["alpha/juhan"]
 
 
+def test_a_phone_column_in_estonian(alpha):
+    text = ("välis_id;kasutajanimi;eesnimi;perekonnanimi;roll;telefon\n"
+            "S1;kadri;Kati;Kask;õpilane;+372 5555 1234\n"
+            "S2;mart;Mart;Kask;õpilane;helista\n")
+    plan = roster.check(alpha.id, text)
+    assert counts(plan) == (1, 0, 0, 1, 0) and codes(plan, 3) == [("phone", "phone")]
+    apply(plan, actor="dora", via="import")
+    assert accounts_of(alpha)["kadri"].person.phone == "+372 5555 1234"
+    changed = roster.check(alpha.id, text.replace("1234", "4321").replace("helista", ""))
+    assert by_row(changed)[2]["changes"] == ["phone"]
+
+
+def test_an_import_tells_the_schools_what_changed(alpha, directors):
+    """The import writes with Core UPDATEs, past the ORM's flush: it queues the events itself."""
+    from idp.models import OutboxMessage
+    alpha.events_uri = "http://127.0.0.1:9/events"
+    db.session.commit()
+    apply(check(alpha, "S1;kadri;Kati;Kask;student;;;;"), actor="d", via="i")
+    assert db.session.scalars(db.select(OutboxMessage)).all() == []  # new accounts: nothing to tell
+    apply(check(alpha, "S1;kadri;Katrin;Kask;student;;;;",
+                "J9;juhan;Juhan;Kask;teacher;;;;"), actor="d", via="i")  # juhan: only an id
+    [event] = db.session.scalars(db.select(OutboxMessage)).all()
+    kadri = accounts_of(alpha)["kadri"]
+    db.session.refresh(kadri)
+    assert event.kind == "security_event" and event.payload["account_id"] == kadri.id
+    assert kadri.profile_version == 1
+
+
 def test_an_empty_cell_never_erases(alpha):
     apply(check(alpha, f"S1;kadri;Kati;Kask;student;k@x.ee;{isikukood(1)};;"), actor="d", via="i")
     plan = check(alpha, "S1;kadri;Kati;Kask;student;;;;")

@@ -77,6 +77,13 @@ def test_null_erases_email_isikukood_and_birthdate(alpha):
     assert body["email"] is None and body["isikukood"] is None and body["birthdate"] is None
 
 
+def test_phone_is_set_tidied_and_erased(alpha):
+    body = alpha.put("/accounts/S1", student(phone=" +372 5555  1234")).get_json()
+    assert body["phone"] == "+372 5555 1234"
+    assert alpha.put("/accounts/S1", student()).get_json()["phone"] == "+372 5555 1234"  # kept
+    assert alpha.put("/accounts/S1", student(phone=None)).get_json()["phone"] is None
+
+
 def test_the_birthdate_follows_the_isikukood(alpha):
     assert alpha.put("/accounts/S1", student(birthdate="2001-02-03")).get_json()["birthdate"] == "2001-02-03"
     assert alpha.put("/accounts/S1", student(isikukood=CODE)).get_json()["birthdate"] == "2000-01-01"
@@ -108,6 +115,8 @@ def test_the_director_role_is_kept_and_cannot_be_given(app, alpha):
     (student(given_name="\ud800"), {"#/given_name": "control"}),
     (student(family_name="x" * 201), {"#/family_name": "too_long"}),
     (student(email="nope"), {"#/email": "email"}),
+    (student(phone="call me"), {"#/phone": "phone"}),
+    (student(phone="+1234567890123456"), {"#/phone": "phone"}),
     (student(isikukood="50001010007"), {"#/isikukood": "isikukood_checksum"}),
     (student(isikukood=50001010006), {"#/isikukood": "type_string"}),
     (student(birthdate="01.01.2000"), {"#/birthdate": "birthdate"}),
@@ -118,7 +127,7 @@ def test_the_director_role_is_kept_and_cannot_be_given(app, alpha):
     (student(status="gone"), {"#/status": "status"}),
     (student(sub="abc", extra=1), {"#/sub": "unknown_field", "#/extra": "unknown_field"}),
 ], ids=["empty", "username", "username-type", "blank-name", "nul", "surrogate", "too-long",
-        "email", "checksum", "isikukood-number", "estonian-date", "future", "no-roles",
+        "email", "phone-words", "phone-16-digits", "checksum", "isikukood-number", "estonian-date", "future", "no-roles",
         "roles-string", "unknown-role", "status", "unknown-fields"])
 def test_validation_errors_are_problem_details_per_field(alpha, body, errors):
     """RFC 9457: type, title, status, detail, and errors with a JSON pointer per field."""

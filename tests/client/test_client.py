@@ -48,7 +48,7 @@ def test_OIDC_Core_3_1_2_1_authorization_request(rsps: responses.RequestsMock, i
     assert q["response_type"] == "code"
     assert q["client_id"] == CLIENT_ID
     assert q["redirect_uri"] == f"{BASE}/oidc/callback"
-    assert q["scope"] == "openid profile email roles schools"
+    assert q["scope"] == "openid profile email phone roles schools"
     assert q["state"] == state.state and len(state.state) >= 43
     assert q["nonce"] == state.nonce and state.nonce != state.state
     assert q["code_challenge_method"] == "S256"

@@ -18,7 +18,7 @@ GOOD: dict[str, Any] = {"issuer": ISSUER, "client_id": CLIENT_ID, "client_secret
 def test_defaults() -> None:
     s = ClientSettings(**GOOD)
     assert s.algorithms == ("RS256", "ES256")
-    assert s.scopes == ("openid", "profile", "email", "roles", "schools")
+    assert s.scopes == ("openid", "profile", "email", "phone", "roles", "schools")
     assert s.leeway == 60 and s.discovery_ttl == 3600 and s.jwks_min_refetch_interval == 60
     assert s.discovery_url == f"{ISSUER}/.well-known/openid-configuration"
     assert CLIENT_SECRET not in repr(s)

@@ -108,3 +108,37 @@ def test_UI_language_switch_on_the_logged_out_page_works(client, world):
     response = client.get(switch.attrs["href"], follow_redirects=True)
     assert response.status_code == 200, "the switch must not lead to a GET of a POST-only page"
     assert '<html lang="en">' in html_of(response)
+
+
+def test_the_person_sets_and_removes_their_phone_number(app, client, world):
+    login_at_school(client, "alpha", "mari")
+    page = html_of(client.get("/account/"))
+    assert "Telefon" in page and 'type="tel"' in page
+    response = client.post("/account/phone", data={"csrf_token": csrf_token(page),
+                                                    "phone": " +372 5555  1234 "})
+    assert response.status_code == 303 and response.location == "/account/"
+    page = html_of(client.get("/account/"))
+    assert "Telefoninumber salvestatud. Sinu koolid saavad selle." in page
+    assert "<dd>+372 5555 1234</dd>" in page
+    with app.app_context():
+        person = db.session.scalar(db.select(Person).join(Account).where(
+            Account.sub == world.accounts["alpha/mari"]))
+        assert person.phone == "+372 5555 1234"
+        from idp.models import AuditEvent
+        assert db.session.scalar(db.select(AuditEvent.event).where(
+            AuditEvent.event == "phone_changed")) == "phone_changed"
+    refused = client.post("/account/phone", data={"csrf_token": csrf_token(page), "phone": "call"})
+    assert refused.status_code == 303
+    page = html_of(client.get("/account/"))
+    assert "See ei ole telefoninumber" in page and "<dd>+372 5555 1234</dd>" in page
+    client.post("/account/phone", data={"csrf_token": csrf_token(page), "phone": ""})
+    assert "Telefoninumber eemaldatud." in html_of(client.get("/account/"))
+    with app.app_context():
+        assert db.session.scalar(db.select(Person.phone).join(Account).where(
+            Account.sub == world.accounts["alpha/mari"])) is None
+
+
+def test_the_phone_form_needs_a_session_and_the_csrf_token(client, world):
+    assert client.post("/account/phone", data={"phone": "+372 5555 1234"}).status_code == 400
+    login_at_school(client, "alpha", "mari")
+    assert client.post("/account/phone", data={"phone": "+372 5555 1234"}).status_code == 400

@@ -113,11 +113,20 @@ def test_a_school_without_events_uri_hears_nothing(app, world):
 def test_what_schools_do_not_receive_changes_nothing(app, world, receivers):
     with app.app_context():
         person = person_of(world, "alpha/juhan")
-        person.phone = "+372 5555 5555"
-        person.isikukood = "37605030299"
+        person.isikukood = "37605030299"  # never released to schools by sync
         account_service.change_password(account_of(world, "alpha/juhan"), "a whole new password 1")
         db.session.commit()
         assert events() == []
+
+
+def test_a_new_phone_number_is_told(app, client, world, receivers):
+    with app.app_context():
+        person_of(world, "alpha/juhan").phone = "+372 5555 1234"
+        db.session.commit()
+        deliver_all()
+    [received] = receivers["alpha"].received
+    claims = verified(client, received["body"])["events"][ACCOUNT_UPDATED_EVENT]["claims"]
+    assert claims["phone_number"] == "+372 5555 1234" and claims["phone_number_verified"] is False
 
 
 def test_a_rolled_back_change_leaves_no_event(app, world, receivers):

@@ -66,6 +66,22 @@ def test_OIDC_Core_5_4_claims_follow_scope(client, world, scope, claims):
     assert set(userinfo(client, tokens["access_token"]).get_json()) == claims
 
 
+def test_OIDC_Core_5_4_phone_scope(app, client, world):
+    """phone_number as typed by the person or the school, never marked verified (no code was
+    sent to it); without a number, no phone claims at all."""
+    tokens = log_in(client, world.schools["alpha"], "mari", scope="openid phone")
+    assert set(userinfo(client, tokens["access_token"]).get_json()) == {"sub"}
+    with app.app_context():
+        from idp.extensions import db
+        from idp.models import Account
+        account = db.session.scalar(db.select(Account).where(Account.sub == world.accounts["alpha/mari"]))
+        account.person.phone = "+372 5555 1234"
+        db.session.commit()
+    info = userinfo(client, tokens["access_token"]).get_json()
+    assert info == {"sub": world.accounts["alpha/mari"], "phone_number": "+372 5555 1234",
+                    "phone_number_verified": False}
+
+
 def test_OIDC_Core_5_3_2_sub_equals_id_token_sub(app, client, world):
     tokens = log_in(client, world.schools["alpha"], "mari")
     id_sub = decode_id_token(app, tokens["id_token"]).claims["sub"]
