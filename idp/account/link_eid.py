@@ -16,15 +16,19 @@ from ..models._types import utcnow
 from ..models.audit import audit
 from . import linking
 
-STEPS = ("other", "reauth")
-
-
 class ProofRefused(Exception):
     """The eID identity does not fit this step; ``code`` names the message."""
 
     def __init__(self, code: str) -> None:
         super().__init__(code)
         self.code = code
+
+
+def refuse(school_id: int, identity, code: str) -> None:
+    audit("link_login_failed", school_id=school_id, method=identity.method,
+          isikukood=mask(identity.isikukood))
+    db.session.commit()
+    raise ProofRefused(code)
 
 
 def record(flow_id: str, step: str, sso: SSOSession | None, school_id: int, identity) -> None:
@@ -37,10 +41,7 @@ def record(flow_id: str, step: str, sso: SSOSession | None, school_id: int, iden
         if account.school_id != school_id:
             raise linking.OutOfStep()
         if not sso.person.isikukood or sso.person.isikukood != identity.isikukood:
-            audit("link_login_failed", school_id=school_id, method=identity.method,
-                  isikukood=mask(identity.isikukood))
-            db.session.commit()
-            raise ProofRefused("not_you")
+            refuse(school_id, identity, "not_you")
         flow.current_auth_at = utcnow()
     else:
         if flow.school_id != school_id:
@@ -48,10 +49,7 @@ def record(flow_id: str, step: str, sso: SSOSession | None, school_id: int, iden
         other = db.session.scalar(db.select(Account).join(Person).where(
             Account.school_id == school_id, Person.isikukood == identity.isikukood))
         if other is None:
-            audit("link_login_failed", school_id=school_id, method=identity.method,
-                  isikukood=mask(identity.isikukood))
-            db.session.commit()
-            raise ProofRefused("no_account")
+            refuse(school_id, identity, "no_account")
         flow.other_account, flow.other_auth_at, flow.state = other, utcnow(), "confirm"
         refusal = linking.refusal_for(sso, other)
         if refusal is not None:

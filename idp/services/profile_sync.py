@@ -1,7 +1,7 @@
 """Profile sync: every school holding an account of a person hears when that account changes.
 
-A change to what a school knows about one of its accounts (the person's names, birth date or
-e-mail; the account's roles or status; the set of linked schools) queues, in the same
+A change to what a school knows about one of its accounts (the person's names, birth date,
+e-mail or phone; the account's roles or status; the set of linked schools) queues, in the same
 transaction, one Security Event Token (RFC 8417) per affected account for its school's
 ``events_uri``. The outbox worker pushes it (RFC 8935): ``application/secevent+jwt``, 202.
 
