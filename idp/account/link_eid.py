@@ -16,6 +16,7 @@ from ..models._types import utcnow
 from ..models.audit import audit
 from . import linking
 
+
 class ProofRefused(Exception):
     """The eID identity does not fit this step; ``code`` names the message."""
 
