@@ -32,8 +32,9 @@ db: install
 demo-seed: db
 	$(DEV_ENV) $(IDP) demo seed
 
-## make test: the whole suite on SQLite, then on PostgreSQL when one is reachable.
+## make test: lint, then the whole suite on SQLite, then on PostgreSQL when one is reachable.
 test: install interop-deps
+	$(MAKE) --no-print-directory lint
 	$(MAKE) --no-print-directory test-sqlite
 	@if [ -n "$$IDP_TEST_DATABASE_URL" ] || $(PY) -c "import socket; socket.create_connection(('127.0.0.1', 5432), 1)" 2>/dev/null; then \
 		$(MAKE) --no-print-directory test-postgres; \
