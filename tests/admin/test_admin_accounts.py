@@ -251,12 +251,16 @@ def test_a_linked_persons_data_is_theirs(app, dora, directors):
         db.session.commit()
     mari = account(app, "alpha", "mari")
     url = f"/admin/alpha/accounts/{mari.id}"
-    page = parse(form_page(dora, url))
+    html = form_page(dora, url)
+    page = parse(html)
     assert not find(page, "input", name="given_name") and not find(page, "input", name="isikukood")
-    submit(dora, url, given_name="Changed", email="x@example.ee", roles=["parent", "teacher"],
-           external_id="M1")
+    assert not find(page, "input", name="phone")
+    assert "ja neid ei muudeta ühe kooli lehtedel" in html
+    submit(dora, url, given_name="Changed", email="x@example.ee", phone="+372 5555 1234",
+           roles=["parent", "teacher"], external_id="M1")
     mari = account(app, "alpha", "mari")
     assert mari.person.given_name == "Mari" and mari.person.email == "mari@example.ee"
+    assert mari.person.phone is None
     assert mari.roles == ["parent", "teacher"] and mari.external_id == "M1"
 
 
