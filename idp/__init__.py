@@ -175,10 +175,11 @@ def register_eid(app: Flask) -> None:
     confirmation), "Minu lapsed", and the director's password exceptions."""
     from .account.children import bp as children_bp
     from .login.eid_exceptions import bp as password_exceptions_bp
+    from .login.eid_name import bp as eid_name_bp
     from .login.eid_profile import bp as eid_profile_bp
     from .login.eid_views import bp as eid_bp
 
-    for bp in (eid_bp, eid_profile_bp, children_bp, password_exceptions_bp):
+    for bp in (eid_bp, eid_profile_bp, eid_name_bp, children_bp, password_exceptions_bp):
         app.register_blueprint(bp)
 
 

@@ -43,6 +43,7 @@ EVENTS = {
     "email_change_requested": _l("E-mail change requested"),
     "email_confirmed": _l("E-mail confirmed"),
     "phone_changed": _l("Phone number changed by the person"),
+    "name_from_eid": _l("Name taken over from ID-card or Smart-ID"),
     "child_email_requested": _l("Guardian set the child's e-mail"),
     "child_password_set": _l("Guardian set the child's password"),
     "link_started": _l("Linking started"),

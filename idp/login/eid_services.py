@@ -39,7 +39,7 @@ from ..models import Account, Person, School, SmartIdPending
 from ..models._types import utcnow
 from ..models.audit import audit
 from ..sessions import start_session
-from . import eid_store, staff_policy
+from . import eid_name, eid_store, staff_policy
 from .views import continue_url
 
 log = logging.getLogger(__name__)
@@ -229,6 +229,7 @@ def complete(iid: str, item: dict, school: School, identity: EidIdentity) -> str
         db.session.commit()
         return url_for("eid.no_account", iid=iid)
     start_session(account, amr=[identity.method], acr=identity.level)
+    eid_name.remember(account.person_id, identity)
     audit("login", school_id=school.id, person_id=account.person_id, method=identity.method)
     db.session.commit()
     return continue_url(iid, item)
