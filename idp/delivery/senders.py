@@ -47,16 +47,29 @@ def post_security_event(target: str, payload: dict, timeout: float,
     if token is None:
         return "final", "the account no longer exists at this school"
     return _post(target, token, {"Content-Type": "application/secevent+jwt",
-                                 "Accept": "application/json"}, timeout)
+                                 "Accept": "application/json"}, timeout, retry_also=key_unknown)
 
 
-def _post(target: str, data, headers: dict, timeout: float) -> tuple[str, str | None]:
+def key_unknown(response: requests.Response) -> bool:
+    """RFC 8935 2.4 ``invalid_key``: most likely the school has not fetched a key we published
+    lately (its JWKS cache refreshes on its own schedule). Worth another try, unlike the other
+    refusals."""
+    try:
+        return response.status_code == 400 and response.json().get("err") == "invalid_key"
+    except (ValueError, AttributeError):
+        return False
+
+
+def _post(target: str, data, headers: dict, timeout: float,
+          retry_also=None) -> tuple[str, str | None]:
     try:
         response = requests.post(target, data=data, timeout=timeout, allow_redirects=False,
                                  headers=headers)
     except requests.RequestException as exc:
         return "retry", f"{type(exc).__name__}: {exc}"[:500]
     outcome = classify(response.status_code)
+    if outcome == "final" and retry_also is not None and retry_also(response):
+        outcome = "retry"
     return outcome, None if outcome == "delivered" else f"HTTP {response.status_code}: {response.text[:300]}"
 
 

@@ -45,13 +45,15 @@ def bind(host: str = "127.0.0.1", port: int = 0) -> Served:
 
 
 class Receiver:
-    """A tiny HTTP receiver on 127.0.0.1 that records form posts and answers ``status``."""
+    """A tiny HTTP receiver on 127.0.0.1 that records posts and answers ``status`` (with
+    ``body``, JSON when it is a dict)."""
 
     def __init__(self, status: int = 200) -> None:
         from werkzeug.wrappers import Request, Response
 
         self._request, self._response = Request, Response
         self.status = status
+        self.body: str | dict = ""
         self.received: list[dict] = []
         self.served = bind()
         self.served.attach(self)
@@ -65,7 +67,13 @@ class Receiver:
         self.received.append({"path": request.path, "form": dict(request.form),
                               "content_type": request.content_type,
                               "body": request.get_data(as_text=True)})
-        return self._response("", status=self.status)(environ, start_response)
+        if isinstance(self.body, dict):
+            import json
+            response = self._response(json.dumps(self.body), status=self.status,
+                                      mimetype="application/json")
+        else:
+            response = self._response(self.body, status=self.status)
+        return response(environ, start_response)
 
     def stop(self) -> None:
         self.served.stop()

@@ -173,12 +173,26 @@ def test_a_retry_carries_the_same_jti(app, client, world, receivers):
 
 def test_a_refused_event_is_final(app, world, receivers):
     receivers["alpha"].status = 400
+    receivers["alpha"].body = {"err": "invalid_audience", "description": "not for us"}
     with app.app_context():
         person_of(world, "alpha/juhan").family_name = "Kuusk"
         db.session.commit()
         deliver_all()
         [message] = events()
         assert message.status == "failed" and message.last_error.startswith("HTTP 400")
+
+
+def test_an_unknown_key_is_tried_again(app, world, receivers):
+    """RFC 8935 invalid_key: the school's JWKS cache may not have our newest key yet."""
+    receivers["alpha"].status = 400
+    receivers["alpha"].body = {"err": "invalid_key", "description": "unknown kid"}
+    with app.app_context():
+        person_of(world, "alpha/juhan").family_name = "Kuusk"
+        db.session.commit()
+        deliver_all()
+        [message] = events()
+        assert message.status == "pending" and message.attempts == 1
+        assert "invalid_key" in message.last_error
 
 
 def test_roles_change_and_disabling_are_told_then_silence(app, client, world, receivers):
