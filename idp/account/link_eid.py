@@ -25,6 +25,18 @@ class ProofRefused(Exception):
         self.code = code
 
 
+def recorded(flow_id: str, step: str, sso: SSOSession | None) -> bool:
+    """Has this flow's step got its proof (or moved on, or ended)? For a page that asks again
+    after another tab finished the eID login."""
+    try:
+        flow = linking.load(flow_id, sso)
+    except linking.FlowError:
+        return True  # used or gone: its page says so
+    if step == "reauth":
+        return not linking.needs_reauth(flow, sso)
+    return flow.state != "login"
+
+
 def refuse(school_id: int, identity, code: str) -> None:
     audit("link_login_failed", school_id=school_id, method=identity.method,
           isikukood=mask(identity.isikukood))

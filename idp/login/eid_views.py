@@ -195,9 +195,11 @@ def advance(iid: str) -> tuple[str, str]:
     item, school = pending_login(iid)
     row = eid_store.pending(iid)
     if row is None:  # ended in another tab (the Web2App return), or expired
-        if item.get("link"):
-            # a proof changes the flow, not the session: its page shows where the flow stands
-            return "done", form_url(iid)
+        link = item.get("link")
+        if link is not None:  # a proof changes the flow, not the session
+            if link_eid.recorded(link["flow"], link["step"], current_session()):
+                return "done", form_url(iid)
+            return "error", eid.error_message(SmartIdError("session_not_found"))
         sso = current_session()
         if sso is not None and sso.auth_time.timestamp() >= int(item["created"]):
             return "done", continue_url(iid, item)

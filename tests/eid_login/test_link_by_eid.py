@@ -183,3 +183,22 @@ def test_the_login_page_of_a_link_proof_is_the_flow(app, client, cast, juhan_at_
     response = client.post(f"/login/{iid}", data={"username": "juhan.kask", "password": PASSWORD,
                                                   "csrf_token": csrf_token(page)})
     assert response.status_code == 303 and response.location == flow
+
+
+def test_a_smartid_proof_that_ended_unfinished_is_not_taken_for_done(app, client, cast,
+                                                                     juhan_at_beta, card_key,
+                                                                     issue_card, standin):
+    log_in_by_idcard(client, card_key, issue_card())
+    flow = start(client)
+    page = html(choose(client, flow))
+    iid = proof_iid(page)
+    client.post(f"/login/{iid}/smartid", data={"csrf_token": csrf_token(page),
+                                                "personal_code": CODES["juhan"]})
+    waiting = html(client.get(f"/login/{iid}/smartid"))
+    cancelled = client.post(f"/login/{iid}/smartid/cancel", data={"csrf_token": csrf_token(waiting)})
+    assert cancelled.status_code == 303 and cancelled.location == flow
+    status = client.post(f"/login/{iid}/smartid/status",
+                         headers={"X-CSRFToken": csrf_token(waiting)}).get_json()
+    assert status == {"state": "failed", "redirect": flow}  # a second tab is told, not sent on
+    with app.app_context():
+        assert flow_state() == "login"
