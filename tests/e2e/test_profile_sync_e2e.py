@@ -42,11 +42,13 @@ def test_a_name_change_shows_at_the_school_without_a_new_login(stack):
     assert "Mari Maasikas" in login_at_school(browser, school, "mari", PASSWORD).text
     with stack.app.app_context():
         account_service.update_account(account(KINDERGARTEN, "mari"), actor="director", via="test",
-                                       personal={"family_name": "Mustikas"}, roles=["parent", "staff"])
+                                       personal={"family_name": "Mustikas", "phone": "+372 5123 4567"},
+                                       roles=["parent", "staff"])
         db.session.commit()
     assert eventually(lambda: "Mari Mustikas" in browser.get(school, timeout=10).text)
     page = browser.get(school, timeout=10).text
     assert "lapsevanem" in page  # the roles came with it
+    assert "+372 5123 4567" in page  # and the phone number (scope phone)
     with stack.app.app_context():
         [event] = db.session.scalars(db.select(OutboxMessage).where(
             OutboxMessage.kind == "security_event"))
