@@ -229,10 +229,17 @@ def verify_id_token(
     return claims
 
 
-def _logout_header(header: Mapping[str, Any]) -> None:
-    typ = header.get("typ")
-    if not isinstance(typ, str) or typ.lower() not in _LOGOUT_TYPES:
-        raise TokenVerificationError("typ_mismatch", f"typ {typ!r} is not logout+jwt")
+def _explicit_type(types: tuple[str, ...]) -> Callable[[Mapping[str, Any]], None]:
+    """A header check: ``typ`` must be one of ``types`` (explicit typing, RFC 8725 §3.11)."""
+    def check(header: Mapping[str, Any]) -> None:
+        typ = header.get("typ")
+        if not isinstance(typ, str) or typ.lower() not in types:
+            raise TokenVerificationError("typ_mismatch", f"typ {typ!r} is not {types[0]}")
+    return check
+
+
+_logout_header = _explicit_type(_LOGOUT_TYPES)
+_secevent_header = _explicit_type(_SECEVENT_TYPES)
 
 
 def verify_logout_token(
@@ -281,10 +288,6 @@ def verify_logout_token(
     return claims
 
 
-def _secevent_header(header: Mapping[str, Any]) -> None:
-    typ = header.get("typ")
-    if not isinstance(typ, str) or typ.lower() not in _SECEVENT_TYPES:
-        raise TokenVerificationError("typ_mismatch", f"typ {typ!r} is not secevent+jwt")
 
 
 def verify_security_event(

@@ -15,20 +15,14 @@ import json
 import pytest
 import requests
 
-from idp.delivery.worker import start_background_worker
-from idp.eid import testpki
-from idp.eid.smartid.standin import create_standin_app
-from idp.eid.smartid.standin_service import DEFAULT_PERSONAS, Persona
+from idp.eid.smartid.standin_service import Persona
 from idp.extensions import db
 from idp.services import accounts as account_service
 from idp.services import schools as school_service
 from tests.browser.conftest import screenshot
-from tests.conftest import close_app
-from tests.e2e.conftest import build_stack
-from tests.e2e.servers import bind
+from tests.browser.smartid_stack import smartid_stack_running
 
 pytestmark = pytest.mark.browser
-RP_UUID, RP_NAME = "00000000-0000-4000-8000-000000000000", "DEMO"
 JUHAN = "37503140277"  # Juhan Kask's personal code (valid checksum), a stand-in persona below
 USERNAME = "opetaja"
 MUSIC_PASSWORD, GYMNASIUM_PASSWORD = "muusika parool 1", "gymnaasiumi parool 1"
@@ -38,34 +32,20 @@ STAFF_REFUSAL = ("Kooli töötajad logivad sisse ID-kaardi või Smart-ID-ga. Kui
 
 @pytest.fixture
 def smartid_stack(tmp_path, postgres_base_url, shared_keys_dir):
-    ca = testpki.make_ca("STAND-IN Smart-ID TEST CA (not SK)")
-    (tmp_path / "standin-ca.pem").write_bytes(ca.certificate_pem())
-    standin = bind()
-    service_app = create_standin_app(ca=ca, relying_parties={RP_UUID: RP_NAME},
-                                     personas=(*DEFAULT_PERSONAS,
-                                               Persona(JUHAN, "JUHAN", "KASK")))
-    standin.attach(service_app)
-    stack = build_stack(tmp_path, postgres_base_url, shared_keys_dir,
-                        SMARTID_BASE_URL=f"{standin.url}/v3/", SMARTID_RELYING_PARTY_UUID=RP_UUID,
-                        SMARTID_RELYING_PARTY_NAME=RP_NAME, SMARTID_SCHEME_NAME="smart-id-demo",
-                        SMARTID_EXTRA_CA_FILES=[str(tmp_path / "standin-ca.pem")],
-                        SMARTID_POLL_TIMEOUT_MS=1000, SMARTID_STANDIN_PHONE_URL=f"{standin.url}/",
-                        STAFF_EID_REQUIRED=True)
-    with stack.app.app_context():
-        # two people as far as the IdP knows: one teacher account at each school, same person
-        for slug, password in (("noomuusikakool", MUSIC_PASSWORD),
-                               ("kesklinnagymnaasium", GYMNASIUM_PASSWORD)):
-            account_service.add(school_service.get(slug), username=USERNAME, given_name="Juhan",
-                                family_name="Kask", roles=["teacher"],
-                                email="juhan.kask@example.ee", isikukood=JUHAN,
-                                password=password)
-        db.session.commit()
-    worker = start_background_worker(stack.app, interval=0.2)
-    yield stack, standin, service_app.extensions["smartid_standin"]
-    worker.stop()
-    for served in [stack.idp, *stack.schools.values(), standin]:
-        served.stop()
-    close_app(stack.app)
+    with smartid_stack_running(tmp_path, postgres_base_url, shared_keys_dir,
+                               personas=(Persona(JUHAN, "JUHAN", "KASK"),),
+                               STAFF_EID_REQUIRED=True) as running:
+        stack = running[0]
+        with stack.app.app_context():
+            # two people as far as the IdP knows: one teacher account at each school
+            for slug, password in (("noomuusikakool", MUSIC_PASSWORD),
+                                   ("kesklinnagymnaasium", GYMNASIUM_PASSWORD)):
+                account_service.add(school_service.get(slug), username=USERNAME,
+                                    given_name="Juhan", family_name="Kask", roles=["teacher"],
+                                    email="juhan.kask@example.ee", isikukood=JUHAN,
+                                    password=password)
+            db.session.commit()
+        yield running
 
 
 def confirm_on_the_phone(standin, service) -> None:

@@ -7,40 +7,19 @@ from __future__ import annotations
 import pytest
 import requests
 
-from idp.delivery.worker import start_background_worker
-from idp.eid import testpki
-from idp.eid.smartid.standin import create_standin_app
-from idp.eid.smartid.standin_service import DEFAULT_PERSONAS, Persona
+from idp.eid.smartid.standin_service import Persona
 from tests.browser.conftest import screenshot
-from tests.conftest import close_app
-from tests.e2e.conftest import build_stack
-from tests.e2e.servers import bind
+from tests.browser.smartid_stack import smartid_stack_running
 
 pytestmark = pytest.mark.browser
-RP_UUID, RP_NAME = "00000000-0000-4000-8000-000000000000", "DEMO"
 MARI = "48003120218"  # the demo stack's Mari Maasikas
 
 
 @pytest.fixture
 def smartid_stack(tmp_path, postgres_base_url, shared_keys_dir):
-    ca = testpki.make_ca("STAND-IN Smart-ID TEST CA (not SK)")
-    (tmp_path / "standin-ca.pem").write_bytes(ca.certificate_pem())
-    standin = bind()
-    service_app = create_standin_app(ca=ca, relying_parties={RP_UUID: RP_NAME},
-                                     personas=(*DEFAULT_PERSONAS,
-                                               Persona(MARI, "MARI", "MAASIKAS")))
-    standin.attach(service_app)
-    stack = build_stack(tmp_path, postgres_base_url, shared_keys_dir,
-                        SMARTID_BASE_URL=f"{standin.url}/v3/", SMARTID_RELYING_PARTY_UUID=RP_UUID,
-                        SMARTID_RELYING_PARTY_NAME=RP_NAME, SMARTID_SCHEME_NAME="smart-id-demo",
-                        SMARTID_EXTRA_CA_FILES=[str(tmp_path / "standin-ca.pem")],
-                        SMARTID_POLL_TIMEOUT_MS=1000, SMARTID_STANDIN_PHONE_URL=f"{standin.url}/")
-    worker = start_background_worker(stack.app, interval=0.2)
-    yield stack, standin, service_app.extensions["smartid_standin"]
-    worker.stop()
-    for served in [stack.idp, *stack.schools.values(), standin]:
-        served.stop()
-    close_app(stack.app)
+    with smartid_stack_running(tmp_path, postgres_base_url, shared_keys_dir,
+                               personas=(Persona(MARI, "MARI", "MAASIKAS"),)) as running:
+        yield running
 
 
 def test_smartid_login_by_qr_code_in_a_browser(smartid_stack, page):
