@@ -30,11 +30,14 @@ def profile():
     sso = current_session()
     if sso is None:
         return redirect(url_for(".choose_school"))
+    return profile_page(sso, PhoneForm(formdata=None, phone=sso.person.phone))
+
+
+def profile_page(sso, phone_form: PhoneForm, status: int = 200):
     person = sso.person
     accounts = [a for a in person.accounts if a.active]
     return render_template("account/profile.html", person=person, accounts=accounts,
-                           sso=sso, form=ConfirmForm(),
-                           phone_form=PhoneForm(formdata=None, phone=person.phone))
+                           sso=sso, form=ConfirmForm(), phone_form=phone_form), status
 
 
 @bp.post("/phone")
@@ -48,8 +51,8 @@ def phone():
     try:
         value = fields.phone(form.phone.data or "")
     except fields.FieldError as error:
-        flash(render(error.code, error.params), "error")
-        return redirect(url_for(".profile") + "#phone-form", 303)
+        form.phone.errors = [render(error.code, error.params)]  # shown at the field (WCAG 3.3.1)
+        return profile_page(sso, form, 422)
     person = sso.person
     if value != person.phone:
         person.phone = value

@@ -128,9 +128,12 @@ def test_the_person_sets_and_removes_their_phone_number(app, client, world):
         assert db.session.scalar(db.select(AuditEvent.event).where(
             AuditEvent.event == "phone_changed")) == "phone_changed"
     refused = client.post("/account/phone", data={"csrf_token": csrf_token(page), "phone": "call"})
-    assert refused.status_code == 303
-    page = html_of(client.get("/account/"))
+    assert refused.status_code == 422
+    page = html_of(refused)
     assert "See ei ole telefoninumber" in page and "<dd>+372 5555 1234</dd>" in page
+    [control] = find(parse(page), "input", name="phone")
+    assert control.attrs["aria-invalid"] == "true" and control.attrs["value"] == "call"
+    assert "phone-error" in control.attrs["aria-describedby"].split()
     client.post("/account/phone", data={"csrf_token": csrf_token(page), "phone": ""})
     assert "Telefoninumber eemaldatud." in html_of(client.get("/account/"))
     with app.app_context():
