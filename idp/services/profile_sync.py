@@ -53,8 +53,11 @@ def _moved(account: Account) -> tuple[bool, set[int]]:
     return True, old
 
 
-def affected_accounts(session: Session) -> set[Account]:
-    """The persisted accounts whose school-visible data this flush changes."""
+def _changes(session: Session) -> tuple[set[Account], set[Person], set[int]]:
+    """What this flush changes that schools see, from attribute history alone (no I/O): the
+    accounts changed themselves, the persons whose accounts all hear of it, and old persons
+    of accounts that moved (linking, unlinking). Most flushes (a login's last_login_at, a new
+    token) change none of it."""
     accounts: set[Account] = set()
     persons: set[Person] = set()
     old_person_ids: set[int] = set()
@@ -74,6 +77,13 @@ def affected_accounts(session: Session) -> set[Account]:
         if isinstance(obj, Account) and obj.person is not None and obj.person in session \
                 and obj.person not in session.new:
             persons.add(obj.person)
+    return accounts, persons, old_person_ids
+
+
+def affected_accounts(session: Session, changes) -> set[Account]:
+    """The persisted accounts whose school-visible data this flush changes (``_changes``
+    widened to every account of the persons concerned)."""
+    accounts, persons, old_person_ids = changes
     for person in persons:
         if person not in session.deleted:
             accounts.update(person.accounts)
@@ -83,11 +93,12 @@ def affected_accounts(session: Session) -> set[Account]:
 
 
 def _queue(session: Session, _context, _instances) -> None:
-    if not any(isinstance(obj, (Person, Account)) for obj in (*session.dirty, *session.new)):
+    changes = _changes(session)
+    if not any(changes):
         return
     if session.scalar(select(School.id).where(School.events_uri.is_not(None)).limit(1)) is None:
         return  # no school takes events: nothing to work out
-    for account in affected_accounts(session):
+    for account in affected_accounts(session, changes):
         school = session.get(School, account.school_id)
         if school is None or not school.events_uri:
             continue

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 from dataclasses import dataclass
 
@@ -68,7 +69,6 @@ class Receiver:
                               "content_type": request.content_type,
                               "body": request.get_data(as_text=True)})
         if isinstance(self.body, dict):
-            import json
             response = self._response(json.dumps(self.body), status=self.status,
                                       mimetype="application/json")
         else:
