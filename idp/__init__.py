@@ -64,6 +64,8 @@ def load_config(app: Flask, overrides: dict | None) -> None:
     if "DATABASE_URL" in app.config:  # IDP_DATABASE_URL, the short spelling
         app.config["SQLALCHEMY_DATABASE_URI"] = app.config["DATABASE_URL"]
     app.config.update(overrides or {})
+    if app.config["REDIS_URL"] and app.config["RATELIMIT_STORAGE_URI"] == "memory://":
+        app.config["RATELIMIT_STORAGE_URI"] = app.config["REDIS_URL"]
     app.config["TESTING"] = app.config.get("TESTING") or app.config["ENV"] == "testing"
     app.config["DEBUG"] = app.config.get("DEBUG") or False
     validate_config(app.config)

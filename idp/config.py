@@ -179,6 +179,9 @@ class DefaultConfig:
     #: The CSRF token in the signed, SameSite=Lax UI cookie is the protection.
     WTF_CSRF_SSL_STRICT = False
     RATELIMIT_STORAGE_URI = "memory://"
+    #: ``redis://host:6379/0``: what several processes or nodes must share (rate-limit counters,
+    #: cache invalidation). "" = nothing shared: fine for one process (``make run``, tests).
+    REDIS_URL = ""
 
 
 class ConfigError(Exception):
