@@ -98,11 +98,15 @@ class StaticKeys:
 
     def __init__(self, keys: KeySet | Iterable[Key]) -> None:
         self._keys = list(keys.keys if isinstance(keys, KeySet) else keys)
+        self._selected: dict[tuple[str | None, str], Key] = {}
 
     def get_key(self, kid: str | None, alg: str) -> Key:
-        key = select_key(self._keys, kid, alg)
+        key = self._selected.get((kid, alg))
         if key is None:
-            raise TokenVerificationError("unknown_kid", f"no key for kid {kid!r} and alg {alg}")
+            key = select_key(self._keys, kid, alg)
+            if key is None:
+                raise TokenVerificationError("unknown_kid", f"no key for kid {kid!r} and alg {alg}")
+            self._selected[(kid, alg)] = key
         return key
 
 
@@ -159,6 +163,8 @@ class JWKSCache:
         self._clock = clock
         self._lock = threading.Lock()
         self._keys: list[Key] | None = None
+        #: keys already chosen for a (kid, alg) from the current ``_keys``; emptied on refresh
+        self._selected: dict[tuple[str | None, str], Key] = {}
         self._expires_at = 0.0
         self._last_fetch = float("-inf")
         #: number of HTTP fetches done so far (for monitoring and tests)
@@ -184,12 +190,15 @@ class JWKSCache:
                 fetched = True
             elif now >= self._expires_at and now - self._last_fetch >= self.min_refetch_interval:
                 fetched = self._try_refresh(now)
-            key = select_key(self._keys or [], kid, alg)
+            key = self._selected.get((kid, alg))
+            if key is None:
+                key = select_key(self._keys or [], kid, alg)
             if key is None and not fetched and now - self._last_fetch >= self.min_refetch_interval:
                 self._try_refresh(now)
                 key = select_key(self._keys or [], kid, alg)
             if key is None:
                 raise TokenVerificationError("unknown_kid", f"no key for kid {kid!r} and alg {alg}")
+            self._selected[(kid, alg)] = key
             return key
 
     def keys(self) -> list[Key]:
@@ -222,4 +231,5 @@ class JWKSCache:
         if ttl is None:
             ttl = self.fallback_ttl
         self._keys = keys
+        self._selected = {}
         self._expires_at = now + min(ttl, self.max_ttl)

@@ -8,15 +8,15 @@ allow-list containing ``none`` (or being empty) is refused outright.
 from __future__ import annotations
 
 import base64
+import binascii
 import hashlib
 import hmac
 import json
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from joserfc import jwt
-from joserfc.errors import BadSignatureError, JoseError
 from joserfc.jwk import KeySet
+from joserfc.jws import JWSRegistry
 
 from .config import validate_algorithms
 from .errors import ConfigurationError, TokenVerificationError
@@ -60,9 +60,65 @@ def compute_at_hash(access_token: str, alg: str) -> str:
     return base64.urlsafe_b64encode(digest[: len(digest) // 2]).rstrip(b"=").decode("ascii")
 
 
+_URLSAFE_TO_STANDARD = bytes.maketrans(b"-_", b"+/")
+
+
+def _b64(segment: str) -> bytes:
+    """Strict base64url without padding (RFC 7515 §2), as joserfc's ``urlsafe_b64decode``.
+
+    Anything outside the base64url alphabet, padding, a length no encoding has, or unused
+    trailing bits that are not zero (a second spelling of the same bytes) is a ``ValueError``.
+    """
+    data = segment.encode("ascii")
+    pad = -len(data) % 4
+    if pad == 3 or b"+" in data or b"/" in data or b"=" in data:
+        raise ValueError("not base64url")
+    if pad and data[-1] not in _CANONICAL_ENDINGS[pad - 1]:
+        raise ValueError("not canonical base64url")
+    return binascii.a2b_base64(data.translate(_URLSAFE_TO_STANDARD) + b"=" * pad, strict_mode=True)
+
+
+#: The characters a canonical encoding may end with when 2 (then 1) padding characters are left out.
+_CANONICAL_ENDINGS = (b"AEIMQUYcgkosw048", b"AQgw")
+
+
 def _b64_json(segment: str) -> Any:
-    padded = segment + "=" * (-len(segment) % 4)
-    return json.loads(base64.urlsafe_b64decode(padded.encode("ascii")))
+    return json.loads(_b64(segment))
+
+
+#: Parsed JOSE headers by their encoded form. An IdP signs every token of a key with the same
+#: header, so this saves a decode per token; the signature still covers the header bytes.
+_HEADERS: dict[str, Any] = {}
+_HEADERS_MAX = 64
+
+
+def _header(segment: str) -> Any:
+    header = _HEADERS.get(segment)
+    if header is None:
+        header = _b64_json(segment)
+        if len(_HEADERS) >= _HEADERS_MAX:
+            _HEADERS.clear()
+        _HEADERS[segment] = header
+    return dict(header) if isinstance(header, dict) else header
+
+
+_ALLOWED: dict[tuple[str, ...], tuple[str, ...]] = {}
+
+
+def _allowed(algorithms: Sequence[str]) -> tuple[str, ...]:
+    """``validate_algorithms``, remembered for the allow-lists already found safe."""
+    if isinstance(algorithms, str):
+        return validate_algorithms(algorithms)  # raises: a bare string is not a list
+    key = tuple(algorithms)
+    try:
+        allowed = _ALLOWED.get(key)
+    except TypeError:  # an unhashable element: certainly not an algorithm name
+        return validate_algorithms(key)
+    if allowed is None:
+        allowed = validate_algorithms(key)
+        if len(_ALLOWED) < 64:
+            _ALLOWED[key] = allowed
+    return allowed
 
 
 def _decode(
@@ -82,15 +138,16 @@ def _decode(
     ``exp`` is required unless ``require_exp`` is false (SETs omit it, RFC 8417
     §2.2); when present it is always checked.
     """
-    allowed = validate_algorithms(algorithms)
+    allowed = _allowed(algorithms)
     if not isinstance(issuer, str) or not issuer:
         raise ConfigurationError("issuer is required")
     if not isinstance(audience, str) or not audience:
         raise ConfigurationError("audience is required")
     if not isinstance(token, str) or token.count(".") != 2:
         raise TokenVerificationError("malformed", "not a JWS compact serialization")
+    header_b64, payload_b64, signature_b64 = token.split(".")
     try:
-        header = _b64_json(token.split(".", 1)[0])
+        header = _header(header_b64)
     except (ValueError, UnicodeError) as exc:
         raise TokenVerificationError("malformed", "header is not base64url JSON") from exc
     if not isinstance(header, dict):
@@ -107,13 +164,21 @@ def _decode(
 
     provider: KeyProvider = StaticKeys(keys) if isinstance(keys, KeySet) else keys
     key = provider.get_key(kid, alg)
+    # The signature is checked by joserfc's JWS algorithm itself (RFC 7515 §5.2 steps 8-9);
+    # the JWT wrapper around it is skipped: its header and claims work is done above and below.
     try:
-        decoded = jwt.decode(token, key, algorithms=[alg])
-    except BadSignatureError as exc:
-        raise TokenVerificationError("bad_signature", "signature does not verify") from exc
-    except JoseError as exc:
-        raise TokenVerificationError("malformed", str(exc)) from exc
-    claims: dict[str, Any] = dict(decoded.claims)
+        signature = _b64(signature_b64)
+        signing_input = f"{header_b64}.{payload_b64}".encode("ascii")
+    except (ValueError, UnicodeError) as exc:
+        raise TokenVerificationError("malformed", "signature or payload is not base64url") from exc
+    if not JWSRegistry.algorithms[alg].verify(signing_input, signature, key):
+        raise TokenVerificationError("bad_signature", "signature does not verify")
+    try:
+        claims = _b64_json(payload_b64)
+    except (ValueError, UnicodeError) as exc:
+        raise TokenVerificationError("malformed", "payload is not base64url JSON") from exc
+    if not isinstance(claims, dict):
+        raise TokenVerificationError("malformed", "payload is not a JSON object")
 
     if claims.get("iss") != issuer:
         raise TokenVerificationError("iss_mismatch", f"iss {claims.get('iss')!r} != {issuer!r}", claim="iss")

@@ -8,6 +8,8 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import padding
 from joserfc import jwt
 from joserfc.jwk import KeySet, OctKey
 
@@ -27,6 +29,10 @@ NONCE = "n-0S6_WzA2Mj"
 
 def b64(data: dict[str, Any]) -> str:
     return base64.urlsafe_b64encode(json.dumps(data).encode()).rstrip(b"=").decode()
+
+
+def b64_text(text: str) -> str:
+    return base64.urlsafe_b64encode(text.encode()).rstrip(b"=").decode()
 
 
 def public_keys(idp: FakeIssuer) -> KeySet:
@@ -69,6 +75,22 @@ def hs256(idp: FakeIssuer, fk: Any) -> str:
                       algorithms=["HS256"])
 
 
+def resign_payload(idp: FakeIssuer, payload: str) -> str:
+    """A token whose signature is valid over ``payload`` (any text), for payload checks."""
+    header = b64({"alg": "RS256", "kid": idp.key.kid, "typ": "JWT"})
+    signing_input = f"{header}.{payload}".encode()
+    signature = idp.key.private_key.sign(signing_input, padding.PKCS1v15(), hashes.SHA256())
+    return f"{header}.{payload}.{base64.urlsafe_b64encode(signature).rstrip(b'=').decode()}"
+
+
+def respell_signature(token: str) -> str:
+    """The same signature bytes spelled with non-zero unused trailing bits (not canonical)."""
+    header, payload, sig = token.split(".")
+    last = "AQgw".index(sig[-1]) if sig[-1] in "AQgw" else None
+    assert last is not None, "a 256-byte RSA signature ends in one of AQgw"
+    return f"{header}.{payload}.{sig[:-1]}{'BRhx'[last]}"
+
+
 Build = Callable[[FakeIssuer, Any], str]
 
 ID_TOKEN_REJECTIONS: list[tuple[str, Build, dict[str, Any], str]] = [
@@ -83,6 +105,11 @@ ID_TOKEN_REJECTIONS: list[tuple[str, Build, dict[str, Any], str]] = [
     ("RFC7515-4.1.11-crit-header-refused", lambda i, fk: id_token(i, header={"b64": True, "crit": ["b64"]}), {},
      "unsupported_header"),
     ("RFC7519-7.2-malformed", lambda i, fk: "not-a-jwt", {}, "malformed"),
+    ("RFC7515-2-padded-signature", lambda i, fk: id_token(i) + "==", {}, "malformed"),
+    ("RFC7515-2-signature-not-base64url", lambda i, fk: id_token(i)[:-4] + "+/+/", {}, "malformed"),
+    ("RFC7515-2-signature-not-canonical", lambda i, fk: respell_signature(id_token(i)), {}, "malformed"),
+    ("RFC7519-7.2-payload-not-json", lambda i, fk: resign_payload(i, b64_text("not json")), {}, "malformed"),
+    ("RFC7519-7.2-payload-not-object", lambda i, fk: resign_payload(i, b64_text("[1, 2]")), {}, "malformed"),
     ("OIDC-Core-3.1.3.7-2-iss-mismatch", lambda i, fk: id_token(i, iss="https://evil.example"), {},
      "iss_mismatch"),
     ("OIDC-Core-3.1.3.7-2-iss-trailing-slash", lambda i, fk: id_token(i, iss=ISSUER + "/"), {}, "iss_mismatch"),
