@@ -15,6 +15,7 @@ from flask import g, request
 from ..extensions import db
 from ..models import School, Token
 from ..models.grant import token_digest
+from . import access_jwt
 from .problems import Problem
 
 REALM = "schools-api"
@@ -49,24 +50,37 @@ def bearer_token() -> str:
     return value
 
 
-def current_token(scope: str) -> Token:
-    token = db.session.scalar(db.select(Token).where(
-        Token.access_token_digest == token_digest(bearer_token())))
+def _opaque_token(value: str) -> tuple[School | None, str]:
+    token = db.session.scalar(db.select(Token).where(Token.access_token_digest == token_digest(value)))
     # only the school's own client-credentials tokens: none issued to a person (account_id)
     if token is None or token.account_id is not None or token.revoked_at is not None:
         raise unauthorized("The access token is not valid.")
     if token.is_expired():
         raise unauthorized("The access token has expired.")
-    school = db.session.get(School, token.school_id)
+    return db.session.get(School, token.school_id), token.scope or ""
+
+
+def _jwt_token(value: str) -> tuple[School | None, str]:
+    try:
+        claims = access_jwt.verify(value)
+    except access_jwt.InvalidAccessToken as exc:
+        raise unauthorized(str(exc)) from exc
+    school = db.session.scalar(db.select(School).where(School.client_id == claims["client_id"]))
+    return school, claims["scope"]
+
+
+def current_token(scope: str) -> None:
+    """Check the request's bearer token (opaque, or an RFC 9068 JWT) and bind the API to its school."""
+    value = bearer_token()
+    school, granted = (_jwt_token if access_jwt.looks_like_jwt(value) else _opaque_token)(value)
     if school is None or not school.enabled:
         raise unauthorized("The access token is not valid.")
-    if scope not in scope_to_list(token.scope or ""):
+    if scope not in scope_to_list(granted):
         # RFC 6750 3.1: insufficient_scope, 403, with the scope needed
         raise Problem(403, f"The access token lacks the scope {scope}.", title="Forbidden",
                       headers={"WWW-Authenticate": challenge(
                           "insufficient_scope", f"The scope {scope} is required.", scope)})
     g.api_school = school
-    return token
 
 
 def requires(scope: str):

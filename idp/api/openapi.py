@@ -226,7 +226,9 @@ def document(issuer: str) -> dict:
             "headers": {"WWW-Authenticate": {"schema": {"type": "string"},
                                              "description": "Bearer challenge (RFC 6750 3)."}},
             "securitySchemes": {"schools": {
-                "type": "oauth2", "description": "The school's client credentials.",
+                "type": "oauth2", "description": (
+                    "The school's client credentials. With resource=<issuer>/api/v1 (RFC 8707) "
+                    "the access token is an RFC 9068 JWT; otherwise it is opaque."),
                 "flows": {"clientCredentials": {"tokenUrl": f"{issuer}/token", "scopes": SCOPES}}}},
         },
     }
