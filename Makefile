@@ -9,12 +9,12 @@ PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/postgres
 PYTEST_ARGS ?=
 DEV_ENV := IDP_ENV=development IDP_KEYS_AUTO_GENERATE=true IDP_MAIL_BACKEND=file
 
-.PHONY: run install test test-sqlite test-postgres interop-deps db demo-seed bench lint translations clean
+.PHONY: run serve install test test-sqlite test-postgres interop-deps db demo-seed bench lint translations clean
 
 $(VENV)/.installed: setup.cfg setup.py
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e '.[test,postgres,redis]'
+	$(PY) -m pip install -q -e '.[test,postgres,redis,serve]'
 	$(PY) -c "from idp.i18n import compile_catalogs; compile_catalogs()"
 	touch $@
 
@@ -25,6 +25,16 @@ install: $(VENV)/.installed
 run: install
 	$(DEV_ENV) $(IDP) db upgrade
 	$(DEV_ENV) $(IDP) demo run
+
+## make serve: the IdP in production on PostgreSQL and Redis, all from the environment
+## (IDP_DATABASE_URL, REDIS_URL, IDP_ISSUER, IDP_SECRET_KEY, IDP_KEYS_PASSPHRASE; README
+## "Running in production"): migrations first, then `idp serve --with-worker` (granian, one
+## worker per CPU, plus the delivery worker). SIGTERM or Ctrl-C stops gracefully.
+serve: install
+	@test -n "$$IDP_DATABASE_URL" || { echo "set IDP_DATABASE_URL (PostgreSQL), e.g. postgresql://idp:...@127.0.0.1/idp" >&2; exit 2; }
+	@test -n "$${IDP_REDIS_URL:-$$REDIS_URL}" || { echo "set REDIS_URL, e.g. redis://127.0.0.1:6379/0" >&2; exit 2; }
+	IDP_REDIS_URL="$${IDP_REDIS_URL:-$$REDIS_URL}" $(IDP) db upgrade
+	IDP_REDIS_URL="$${IDP_REDIS_URL:-$$REDIS_URL}" exec $(IDP) serve --with-worker
 
 db: install
 	$(DEV_ENV) $(IDP) db upgrade

@@ -64,6 +64,7 @@ def load_config(app: Flask, overrides: dict | None) -> None:
     if "DATABASE_URL" in app.config:  # IDP_DATABASE_URL, the short spelling
         app.config["SQLALCHEMY_DATABASE_URI"] = app.config["DATABASE_URL"]
     app.config.update(overrides or {})
+    configure_database(app.config)
     if app.config["REDIS_URL"] and app.config["RATELIMIT_STORAGE_URI"] == "memory://":
         app.config["RATELIMIT_STORAGE_URI"] = app.config["REDIS_URL"]
     app.config["TESTING"] = app.config.get("TESTING") or app.config["ENV"] == "testing"
@@ -79,11 +80,31 @@ def load_config(app: Flask, overrides: dict | None) -> None:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
 
 
+def configure_database(config) -> None:
+    """PostgreSQL through psycopg 3 (the driver installed), with every pooled connection
+    checked before use: a connection the server dropped while idle costs no request."""
+    url = config["SQLALCHEMY_DATABASE_URI"]
+    if not isinstance(url, str) or "://" not in url:
+        raise ConfigError("IDP_DATABASE_URL must be an SQLAlchemy URL, e.g. "
+                          "postgresql://user:password@host/idp")
+    for bare in ("postgres://", "postgresql://"):
+        if url.startswith(bare):
+            config["SQLALCHEMY_DATABASE_URI"] = url = "postgresql+psycopg://" + url[len(bare):]
+    if not url.startswith("sqlite"):
+        config["SQLALCHEMY_ENGINE_OPTIONS"] = {"pool_pre_ping": True,
+                                               **config["SQLALCHEMY_ENGINE_OPTIONS"]}
+
+
 def init_extensions(app: Flask) -> None:
+    from sqlalchemy.exc import ArgumentError
+
     from .extensions import babel, csrf, db, limiter, migrate
     from .i18n import select_locale
 
-    db.init_app(app)
+    try:
+        db.init_app(app)  # creates the engine
+    except (ArgumentError, ImportError) as exc:  # an unknown dialect or a driver not installed
+        raise ConfigError(f"IDP_DATABASE_URL cannot be used: {exc}") from exc
     from .models._types import render_item
     migrate.init_app(app, db, directory=str(Path(__file__).parent / "migrations"),
                      render_as_batch=True, render_item=render_item, compare_type=True)

@@ -212,6 +212,30 @@ def config_show():
     click.echo(json.dumps(public_view(current_app.config), indent=2, default=str))
 
 
+@click.command("serve")
+@click.option("--server", type=click.Choice(["granian", "gunicorn"]), default=None,
+              help="the WSGI server (default IDP_SERVER, else granian)")
+@click.option("--bind", default=None, help="HOST:PORT (default IDP_BIND, 127.0.0.1:8000)")
+@click.option("--workers", type=click.IntRange(min=1), default=None,
+              help="worker processes (default IDP_WORKERS, else one per CPU)")
+@click.option("--threads", type=click.IntRange(min=1), default=None,
+              help="threads per worker (default IDP_THREADS, 8)")
+@click.option("--with-worker", is_flag=True,
+              help="also run the delivery worker (idp worker) as its own process")
+def serve_command(server, bind, workers, threads, with_worker):
+    """Serve the IdP in production (granian or gunicorn); SIGTERM/Ctrl-C stop gracefully."""
+    from . import serve
+
+    options = serve.ServeOptions.from_config(current_app.config, server=server, bind=bind,
+                                             workers=workers, threads=threads)
+    if with_worker:
+        serve_argv = serve.idp_command("serve", "--server", options.server, "--bind",
+                                       f"{options.host}:{options.port}", "--workers",
+                                       str(options.workers), "--threads", str(options.threads))
+        sys.exit(serve.supervise(serve_argv, serve.idp_command("worker")))
+    serve.run_server(options)
+
+
 def register_cli(app) -> None:
     from keys.cli import keys_cli
 
@@ -222,13 +246,23 @@ def register_cli(app) -> None:
     from .demo import demo_cli
 
     for group in (schools_cli, accounts_cli, config_cli, keys_cli, demo_cli, deliveries_cli,
-                  worker_command):
+                  worker_command, serve_command):
         app.cli.add_command(group)
 
 
-def main() -> None:
-    from . import create_app
+def create_app_or_exit():
+    """The app from the environment; a configuration error is one line naming the setting
+    and exit status 2, never a traceback."""
+    from . import ConfigError, create_app
 
-    cli = FlaskGroup(create_app=lambda: create_app(), add_default_commands=True,
+    try:
+        return create_app()
+    except ConfigError as exc:
+        click.echo(f"configuration error: {exc}", err=True)
+        sys.exit(2)
+
+
+def main() -> None:
+    cli = FlaskGroup(create_app=create_app_or_exit, add_default_commands=True,
                      help="The school identity provider.")
     cli.main(prog_name="idp")

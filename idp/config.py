@@ -171,7 +171,20 @@ class DefaultConfig:
     #: seconds an eID-verified identity waits for the account-request form
     EID_IDENTITY_LIFETIME = 3600
 
-    #: trust X-Forwarded-For/-Proto from this many proxies (0: none)
+    # --- ``idp serve`` (idp.serve): the production server ---
+    #: ``granian`` (Rust HTTP server, WSGI interface; measured the faster) or ``gunicorn``
+    SERVER = "granian"
+    #: HOST:PORT to listen on
+    BIND = "127.0.0.1:8000"
+    #: worker processes; 0 = one per CPU this process may use
+    WORKERS = 0
+    #: threads per worker (requests one worker serves at once; the database and Argon2
+    #: release the GIL)
+    THREADS = 8
+    #: seconds requests in flight may take to finish after SIGTERM/SIGINT
+    GRACEFUL_TIMEOUT = 30
+    #: trust X-Forwarded-For/-Proto from this many proxies in front of the IdP (0: none, the
+    #: client's address is the socket's). Rate limits and throttles count by that address.
     PROXY_FIX_HOPS = 0
     WTF_CSRF_TIME_LIMIT = None  # tokens live as long as the UI cookie
     #: Flask-WTF's https Referer check cannot work: every page says ``Referrer-Policy:
@@ -204,6 +217,9 @@ def validate_config(config: dict) -> None:
         value = config.get(key)
         if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
             raise ConfigError(f"IDP_{key} must be a positive whole number of seconds")
+    problems = check_serving(config)
+    if problems:
+        raise ConfigError("; ".join(problems))
     if config["AUTHORIZATION_CODE_LIFETIME"] > 600:
         raise ConfigError("IDP_AUTHORIZATION_CODE_LIFETIME must be at most 600 s (RFC 6749 4.1.2)")
     eid_problems = check_eid(config)
@@ -225,6 +241,25 @@ def validate_config(config: dict) -> None:
         problems.append("IDP_KEYS_AUTO_GENERATE is for development; run 'idp keys generate' instead")
     if problems:
         raise ConfigError("refusing a production start: " + "; ".join(problems))
+
+
+def _whole(value, minimum: int) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= minimum
+
+
+def check_serving(config: dict) -> list[str]:
+    """What is wrong with the settings of ``idp serve`` and the proxies in front of it."""
+    problems = []
+    if config.get("SERVER", DefaultConfig.SERVER) not in ("granian", "gunicorn"):
+        problems.append("IDP_SERVER must be granian or gunicorn")
+    host, colon, port = str(config.get("BIND", DefaultConfig.BIND)).rpartition(":")
+    if not colon or not host or not port.isdigit() or not 0 < int(port) < 65536:
+        problems.append("IDP_BIND must be HOST:PORT, e.g. 0.0.0.0:8000")
+    for key, minimum in (("WORKERS", 0), ("THREADS", 1), ("GRACEFUL_TIMEOUT", 1),
+                         ("PROXY_FIX_HOPS", 0)):
+        if not _whole(config.get(key, getattr(DefaultConfig, key)), minimum):
+            problems.append(f"IDP_{key} must be a whole number of at least {minimum}")
+    return problems
 
 
 def check_eid(config: dict) -> list[str]:
