@@ -27,7 +27,9 @@ REQUESTED_ROLES = ("parent", "student", "teacher", "other")
 class AccountRequest(db.Model):
     __tablename__ = "account_request"
     __table_args__ = (Index("ix_account_request_school_status", "school_id", "status"),
-                      Index("ix_account_request_school_email", "school_id", "email_key"))
+                      Index("ix_account_request_school_email", "school_id", "email_key"),
+                      Index("ix_account_request_status_confirm_expires", "status",
+                            "confirm_expires_at"))
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     school_id: Mapped[int] = mapped_column(ForeignKey("school.id"))
@@ -82,4 +84,4 @@ class AccountRequestMail(db.Model):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     school_id: Mapped[int] = mapped_column(ForeignKey("school.id"))
     email_key: Mapped[str] = mapped_column(String(320))
-    sent_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    sent_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)

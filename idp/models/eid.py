@@ -101,7 +101,7 @@ class EmailConfirmation(db.Model):
     #: the school of the guardianship, for a child's address
     school_id: Mapped[int | None] = mapped_column(ForeignKey("school.id"))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
-    expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True)
     #: used, or replaced by a newer request
     used_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 

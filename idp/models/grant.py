@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 
-from sqlalchemy import JSON, ForeignKey, Integer, String
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -20,12 +20,14 @@ class AuthorizationCode(db.Model):
     """Kept after use (``used_at``) so that a replayed code can be detected (RFC 6749 4.1.2)."""
 
     __tablename__ = "authorization_code"
+    #: the nonce replay check (``OpenIDCode.exists_nonce``) runs twice per login
+    __table_args__ = (Index("ix_authorization_code_school_nonce", "school_id", "nonce"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     code_digest: Mapped[str] = mapped_column(String(64), unique=True)
     school_id: Mapped[int] = mapped_column(ForeignKey("school.id"))
     account_id: Mapped[int] = mapped_column(ForeignKey("account.id"))
-    session_id: Mapped[int | None] = mapped_column(ForeignKey("sso_session.id"))
+    session_id: Mapped[int | None] = mapped_column(ForeignKey("sso_session.id"), index=True)
     redirect_uri: Mapped[str] = mapped_column(String(500))
     scope: Mapped[str] = mapped_column(String(500), default="")
     nonce: Mapped[str | None] = mapped_column(String(500))
@@ -36,7 +38,7 @@ class AuthorizationCode(db.Model):
     acr: Mapped[str | None] = mapped_column(String(32))
     sid: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
-    expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True)
     used_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
     account = relationship("Account")
@@ -84,9 +86,9 @@ class Token(db.Model):
     acr: Mapped[str | None] = mapped_column(String(32))
     auth_time: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     issued_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
-    access_expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
-    refresh_expires_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
-    rotated_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    access_expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True)
+    refresh_expires_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, index=True)
+    rotated_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, index=True)
     revoked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
     account = relationship("Account")

@@ -36,7 +36,7 @@ class LinkFlow(db.Model):
     #: why the link was refused: {"reason": ..., "fields": [...], "schools": [...]}
     refusal: Mapped[dict | None] = mapped_column(JSON)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
-    expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True)
     finished_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
     school = relationship("School")
@@ -55,5 +55,5 @@ class PersonMerge(db.Model):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     merged_person_id: Mapped[int] = mapped_column(ForeignKey("person.id"), unique=True)
     into_person_id: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)
-    flow_id: Mapped[int | None] = mapped_column(ForeignKey("link_flow.id"))
+    flow_id: Mapped[int | None] = mapped_column(ForeignKey("link_flow.id"), index=True)
     merged_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)

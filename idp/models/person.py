@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Boolean, Date, Integer, String
+from sqlalchemy import Boolean, Date, Index, Integer, String, func
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -13,13 +13,17 @@ from ._types import UTCDateTime, utcnow
 
 class Person(db.Model):
     __tablename__ = "person"
+    #: looking people up by name (recovery, account requests): family name first, as typed
+    #: names are compared with both words in either place (``idp.services.lookup``)
+    __table_args__ = (Index("ix_person_family_given", "family_name", "given_name"),
+                      Index("ix_person_given_name", "given_name"))
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     given_name: Mapped[str] = mapped_column(String(200))
     family_name: Mapped[str] = mapped_column(String(200))
     isikukood: Mapped[str | None] = mapped_column(String(11), index=True)
     birthdate: Mapped[dt.date | None] = mapped_column(Date)
-    email: Mapped[str | None] = mapped_column(String(320), index=True)
+    email: Mapped[str | None] = mapped_column(String(320))
     email_verified: Mapped[bool] = mapped_column(Boolean, default=False)
     phone: Mapped[str | None] = mapped_column(String(40))
     password_hash: Mapped[str | None] = mapped_column(String(255))
@@ -34,3 +38,8 @@ class Person(db.Model):
     @property
     def name(self) -> str:
         return f"{self.given_name} {self.family_name}".strip()
+
+
+# The login lookup compares ``lower(email)`` (e-mail is not unique, case is not significant):
+# only an index on that expression serves it.
+Index("ix_person_email_lower", func.lower(Person.email))

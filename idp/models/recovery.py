@@ -39,7 +39,7 @@ class RecoveryToken(db.Model):
     #: client address of the request (for the audit trail)
     requested_from: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
-    expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True)
     used_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     #: a newer link for the same account, or a password change, ended this one
     revoked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)

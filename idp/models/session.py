@@ -28,8 +28,8 @@ class SSOSession(db.Model):
     acr: Mapped[str] = mapped_column(String(32), default="low")
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_seen_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
-    expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
-    ended_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True)
+    ended_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, index=True)
     user_agent: Mapped[str | None] = mapped_column(String(300))
 
     person = relationship("Person")
@@ -46,7 +46,7 @@ class SessionParticipant(db.Model):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     session_id: Mapped[int] = mapped_column(ForeignKey("sso_session.id"), index=True)
     school_id: Mapped[int] = mapped_column(ForeignKey("school.id"))
-    account_id: Mapped[int] = mapped_column(ForeignKey("account.id"))
+    account_id: Mapped[int] = mapped_column(ForeignKey("account.id"), index=True)
     first_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     session = relationship("SSOSession", back_populates="participants")
@@ -61,5 +61,5 @@ class LoginThrottle(db.Model):
 
     key: Mapped[str] = mapped_column(String(200), primary_key=True)
     failures: Mapped[int] = mapped_column(Integer, default=0)
-    last_failure_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_failure_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     locked_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
