@@ -52,6 +52,9 @@ def create_app(overrides: dict | None = None, *, instance_path: str | None = Non
     @app.teardown_appcontext
     def forget_session(exc):
         g.pop("sso_session", None)
+
+    from . import ops
+    ops.install(app)  # outermost WSGI layer: probes, metrics, request ids, request log lines
     return app
 
 

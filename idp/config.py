@@ -196,6 +196,19 @@ class DefaultConfig:
     #: cache invalidation). "" = nothing shared: fine for one process (``make run``, tests).
     REDIS_URL = ""
 
+    # --- operating it (idp.ops): logs, health, metrics ---
+    #: ``json`` (one JSON object per line) or ``text``; None: json in production, text elsewhere
+    LOG_FORMAT: str | None = None
+    #: the least severe level written: DEBUG, INFO, WARNING, ERROR
+    LOG_LEVEL = "INFO"
+    #: one log line per request (method, path without query, endpoint, status, duration, request id)
+    LOG_REQUESTS = True
+    #: serve Prometheus metrics at /metrics. None: on outside production, off in production
+    METRICS_ENABLED: bool | None = None
+    #: bearer token the scraper sends (``Authorization: Bearer ...``), at least 32 characters;
+    #: required when metrics are enabled in production
+    METRICS_TOKEN = ""
+
 
 class ConfigError(Exception):
     """The configuration is unsafe or invalid; the message says what to change."""
@@ -222,9 +235,9 @@ def validate_config(config: dict) -> None:
         raise ConfigError("; ".join(problems))
     if config["AUTHORIZATION_CODE_LIFETIME"] > 600:
         raise ConfigError("IDP_AUTHORIZATION_CODE_LIFETIME must be at most 600 s (RFC 6749 4.1.2)")
-    eid_problems = check_eid(config)
-    if eid_problems:
-        raise ConfigError("; ".join(eid_problems))
+    setting_problems = check_eid(config) + check_ops(config)
+    if setting_problems:
+        raise ConfigError("; ".join(setting_problems))
     if env != "production":
         return
     problems = []
@@ -284,7 +297,24 @@ def check_eid(config: dict) -> list[str]:
     return problems
 
 
-MASKED_KEYS = ("SECRET_KEY", "KEYS_PASSPHRASE", "SMTP_PASSWORD")
+def check_ops(config: dict) -> list[str]:
+    """What is wrong with the logging and metrics settings (any environment)."""
+    problems = []
+    if config.get("LOG_FORMAT") not in (None, "json", "text"):
+        problems.append("IDP_LOG_FORMAT must be json or text")
+    if str(config.get("LOG_LEVEL", "INFO")).upper() not in ("DEBUG", "INFO", "WARNING", "ERROR",
+                                                            "CRITICAL"):
+        problems.append("IDP_LOG_LEVEL must be DEBUG, INFO, WARNING, ERROR or CRITICAL")
+    token = config.get("METRICS_TOKEN") or ""
+    if token and len(token) < 32:
+        problems.append("IDP_METRICS_TOKEN must be at least 32 characters (a long random value)")
+    if config.get("ENV") == "production" and config.get("METRICS_ENABLED") and not token:
+        problems.append("IDP_METRICS_ENABLED in production needs IDP_METRICS_TOKEN "
+                        "(the scraper's bearer token)")
+    return problems
+
+
+MASKED_KEYS = ("SECRET_KEY", "KEYS_PASSPHRASE", "SMTP_PASSWORD", "METRICS_TOKEN")
 
 
 def _hide_url_password(value):

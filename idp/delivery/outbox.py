@@ -15,6 +15,7 @@ from flask import current_app
 from ..extensions import db
 from ..models import OutboxMessage
 from ..models._types import utcnow
+from ..ops import requestid
 
 LEASE = dt.timedelta(seconds=60)
 
@@ -22,7 +23,7 @@ LEASE = dt.timedelta(seconds=60)
 def enqueue(kind: str, target: str, payload: dict, *, school_id: int | None = None) -> OutboxMessage:
     """Add a message to the current transaction: it exists exactly when the change commits."""
     message = OutboxMessage(kind=kind, target=target, payload=payload, school_id=school_id,
-                            next_attempt_at=utcnow())
+                            next_attempt_at=utcnow(), request_id=requestid.current())
     db.session.add(message)
     return message
 

@@ -8,6 +8,8 @@ from concurrent.futures import Future, ThreadPoolExecutor, wait
 
 from flask import Flask, current_app
 
+from ..ops import requestid
+from ..ops.metrics import count_delivery
 from . import outbox
 from .senders import send
 
@@ -18,13 +20,22 @@ _in_flight_lock = threading.Lock()
 
 
 def _attempt(app: Flask, message_id: int, kind: str, target: str, payload: dict,
-             school_id: int | None) -> str:
-    with app.app_context():
-        outcome, error = send(kind, target, payload, school_id)
-        outbox.record(message_id, outcome, error)
-        if outcome != "delivered":
-            log.info("delivery %s to %s: %s (%s)", message_id, target, outcome, error)
+             school_id: int | None, request_id: str | None) -> str:
+    token = requestid.bind(request_id)  # log lines of this send carry the queuing request's id
+    try:
+        with app.app_context():
+            outcome, error = send(kind, target, payload, school_id)
+            outbox.record(message_id, outcome, error)
+        count_delivery(kind, outcome)
+        # an e-mail's target is a person's address: it stays out of the log
+        where = "a mailbox" if kind == "email" else target
+        log.info("delivery %s (%s) to %s: %s%s", message_id, kind, where, outcome,
+                 f" ({error})" if error else "",
+                 extra={"outbox_id": message_id, "kind": kind, "school_id": school_id,
+                        "outcome": outcome})
         return outcome
+    finally:
+        requestid.unbind(token)
 
 
 def deliver(ids: list[int] | None = None, *, limit: int = 20, wait_seconds: float | None = None) -> int:
@@ -35,7 +46,7 @@ def deliver(ids: list[int] | None = None, *, limit: int = 20, wait_seconds: floa
     """
     app = current_app._get_current_object()
     messages = outbox.claim(limit=limit, ids=ids)
-    jobs = [(m.id, m.kind, m.target, dict(m.payload), m.school_id) for m in messages]
+    jobs = [(m.id, m.kind, m.target, dict(m.payload), m.school_id, m.request_id) for m in messages]
     futures = [_pool.submit(_attempt, app, *job) for job in jobs]
     with _in_flight_lock:
         _in_flight.update(futures)

@@ -8,6 +8,7 @@ from sqlalchemy import JSON, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import db
+from ..ops.metrics import count_login_event
 from ._types import UTCDateTime, utcnow
 
 
@@ -30,4 +31,5 @@ def audit(event: str, *, school_id=None, person_id=None, actor=None, **details) 
     row = AuditEvent(event=event, school_id=school_id, person_id=person_id, actor=actor,
                      details=details)
     db.session.add(row)
+    count_login_event(event, details)  # every login is audited: the metrics count them here
     return row

@@ -31,5 +31,7 @@ class OutboxMessage(db.Model):
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     delivered_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    #: the request that queued it (``X-Request-ID``), in the worker's log lines for it
+    request_id: Mapped[str | None] = mapped_column(String(64))
 
     school = relationship("School")

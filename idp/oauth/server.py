@@ -14,6 +14,7 @@ from flask import Flask, current_app
 from ..api.grant import ClientCredentialsGrant
 from ..extensions import db
 from ..models import School
+from ..ops.metrics import count_token
 from .grants import AuthorizationCodeGrant, RefreshTokenGrant, save_token
 from .logout import EndSessionEndpoint
 from .oidc import OpenIDCode
@@ -46,6 +47,14 @@ def lenient(method):
     return authenticate
 
 
+def counted(save):
+    """``save_token`` that counts what it stored (``idp_tokens_issued_total{grant_type}``)."""
+    def save_and_count(token: dict, request) -> None:
+        save(token, request)
+        count_token(request.payload.grant_type)
+    return save_and_count
+
+
 def init_oauth(app: Flask) -> None:
     """Build this app's authorization server and resource protector (``app.extensions``)."""
     authorization = AuthorizationServer()
@@ -55,7 +64,7 @@ def init_oauth(app: Flask) -> None:
         "authorization_code": app.config["ACCESS_TOKEN_LIFETIME"],
         "refresh_token": app.config["ACCESS_TOKEN_LIFETIME"],
     })
-    authorization.init_app(app, query_client=query_client, save_token=save_token)
+    authorization.init_app(app, query_client=query_client, save_token=counted(save_token))
     authorization.register_client_auth_method("client_secret_basic", lenient(authenticate_client_secret_basic))
     authorization.register_client_auth_method("client_secret_post", lenient(authenticate_client_secret_post))
     authorization.register_grant(AuthorizationCodeGrant, [S256CodeChallenge(), OpenIDCode()])
