@@ -66,8 +66,20 @@ tests/interop/node_modules/.installed: tests/interop/package.json tests/interop/
 	cd tests/interop && npm ci --no-audit --no-fund --silent
 	touch $@
 
-bench: install
-	$(PY) -m bench
+## make bench: our IdP (production, 2 workers, PostgreSQL, Redis) vs panva's oidc-provider on
+## loopback, same run (~25 min; BENCH_ARGS=--quick for a few seconds per workload). Reports the
+## targets of issue 9 and writes bench/results/<time>/ (JSON, text, PNG chart).
+BENCH_ARGS ?=
+bench: $(VENV)/.bench-installed bench/peer/node_modules/.installed
+	$(PY) -m bench $(BENCH_ARGS)
+
+$(VENV)/.bench-installed: $(VENV)/.installed
+	$(PY) -m pip install -q -e '.[bench,serve,postgres,redis]'
+	touch $@
+
+bench/peer/node_modules/.installed: bench/peer/package.json bench/peer/package-lock.json
+	cd bench/peer && npm ci --no-audit --no-fund --silent
+	touch $@
 
 $(VENV)/.dev-installed: $(VENV)/.installed
 	$(PY) -m pip install -q -e '.[dev]'
