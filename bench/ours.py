@@ -34,7 +34,7 @@ class Ours:
     pg_url: str
     redis_url: str
     procs: Processes
-    users: int = 50
+    users: int = 20
     root: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="idp-bench-")))
     database: str = field(default_factory=lambda: f"idp_bench_{os.getpid()}_{secrets.token_hex(3)}")
     secret: str = field(default_factory=lambda: "bench-" + secrets.token_urlsafe(32))
@@ -151,7 +151,8 @@ def serve_argv(server: str, bind: str, workers: int, threads: int) -> list[str]:
 
 
 def servers_available() -> list[str]:
-    return ["gunicorn", "granian"] if has_idp_serve() else ["gunicorn"]
+    """Ours to measure, the default of ``idp serve`` first."""
+    return ["granian", "gunicorn"] if has_idp_serve() else ["gunicorn"]
 
 
 def _decode(value: str):

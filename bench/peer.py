@@ -34,7 +34,7 @@ def install() -> None:
 class Peer:
     redis_url: str
     procs: Processes
-    users: int = 50
+    users: int = 20
     workers: int = 2
     port: int = field(default_factory=free_port)
     secret: str = field(default_factory=lambda: "bench-" + secrets.token_urlsafe(32))
