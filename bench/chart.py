@@ -14,6 +14,8 @@ def draw(results: Results, path: Path) -> Path:
     import matplotlib.pyplot as plt
 
     rows = [w for w in results.workloads.values() if w.ours is not None]
+    if not rows:
+        return path
     labels, ours, other, other_label = [], [], [], []
     for w in rows:
         labels.append(f"{w.title} ({w.unit})")

@@ -368,5 +368,7 @@ def main(argv: list[str] | None = None) -> int:
         draw(bench.results, out / "chart.png")
     except ImportError as exc:
         print(f"no chart: {exc} (pip install -e '.[bench]')")
+    except ValueError as exc:  # matplotlib refusing the figures: the JSON and text still stand
+        print(f"no chart: {exc}")
     print(f"\nresults: {path}")
     return 0
