@@ -1,7 +1,7 @@
 """outbox_message.request_id: the request that queued a message, logged when it is delivered
 
 Revision ID: 5e0a9c1d7b42
-Revises: c4d267830b80
+Revises: 226d4238cdb9
 Create Date: 2026-12-05 13:30:00.000000
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '5e0a9c1d7b42'
-down_revision = 'c4d267830b80'
+down_revision = '226d4238cdb9'
 branch_labels = None
 depends_on = None
 
