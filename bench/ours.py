@@ -51,7 +51,7 @@ class Ours:
         # maps the issuer's URLs to the socket), as behind a TLS-terminating proxy
         return f"https://127.0.0.1:{self.port}"
 
-    def settings(self, argon2: tuple[int, int, int]) -> dict:
+    def settings(self, argon2: tuple[int, int, int] = CHEAP_ARGON2) -> dict:
         memory, time_cost, parallelism = argon2
         return {
             "IDP_ENV": "production", "IDP_ISSUER": self.issuer, "IDP_SECRET_KEY": self.secret,
@@ -84,13 +84,10 @@ class Ours:
     def seed(self) -> None:
         """School ``bench`` with ``cheap0..`` (cheap Argon2id) and ``strong0..`` (the shipped
         parameters) accounts, all with the same password."""
-        from idp import create_app
         from idp.extensions import db
         from idp.services import accounts, schools
 
-        app = create_app({k[4:]: _decode(v) for k, v in self.settings(CHEAP_ARGON2).items()
-                          if k not in ("IDP_INSTANCE_PATH", "IDP_DATABASE_URL")}
-                         | {"SQLALCHEMY_DATABASE_URI": self.database_url}, instance_path=str(self.root))
+        app = self.app()
         with app.app_context():
             school, _ = schools.add(slug=CLIENT_ID, name="Bench Kool", client_secret=self.secret,
                                     redirect_uris=[REDIRECT_URI])
@@ -104,6 +101,14 @@ class Ours:
                                  email=f"{prefix}{i}@example.ee", password=PASSWORD)
             db.session.commit()
             db.engine.dispose()
+
+    def app(self):
+        """Our app in this process, configured as the servers are (seeding, queueing events)."""
+        from idp import create_app
+
+        return create_app({k[4:]: _decode(v) for k, v in self.settings().items()
+                           if k not in ("IDP_INSTANCE_PATH", "IDP_DATABASE_URL")}
+                          | {"SQLALCHEMY_DATABASE_URI": self.database_url}, instance_path=str(self.root))
 
     def provider(self) -> Provider:
         return Provider(name="ours", base_url=f"http://127.0.0.1:{self.port}", issuer=self.issuer,
@@ -129,6 +134,22 @@ class Ours:
             conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{self.database}" WITH (FORCE)'))
         admin.dispose()
         shutil.rmtree(self.root, ignore_errors=True)
+
+
+def add_schools(database_url: str, count: int) -> None:
+    """``count`` more schools (clients), ``kool1``.. (for the national population)."""
+    from idp import create_app
+    from idp.extensions import db
+    from idp.services import schools
+
+    app = create_app({"ENV": "testing", "SECRET_KEY": "bench", "ISSUER": "https://idp.bench.test",
+                      "SQLALCHEMY_DATABASE_URI": database_url, "KEYS_AUTO_GENERATE": True},
+                     instance_path=tempfile.mkdtemp(prefix="idp-bench-schools-"))
+    with app.app_context():
+        for i in range(1, count + 1):
+            schools.add(slug=f"kool{i}", name=f"Kool {i}", redirect_uris=[f"https://kool{i}.school.test/cb"])
+        db.session.commit()
+        db.engine.dispose()
 
 
 def has_idp_serve() -> bool:

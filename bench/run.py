@@ -37,8 +37,15 @@ class Mode:
     verify_seconds: float
 
 
-QUICK = Mode("quick", wrk_seconds=3, repeats=1, flow_seconds=5, soak_seconds=20, verify_seconds=1)
-FULL = Mode("full", wrk_seconds=10, repeats=3, flow_seconds=20, soak_seconds=300, verify_seconds=3)
+    history_rows: int      # rows loaded into each growing table
+    population: tuple[int, int, int]  # persons, schools, accounts at the largest school
+    sync_events: int
+
+
+QUICK = Mode("quick", wrk_seconds=3, repeats=1, flow_seconds=5, soak_seconds=20, verify_seconds=1,
+             history_rows=50_000, population=(40_000, 50, 2_000), sync_events=500)
+FULL = Mode("full", wrk_seconds=10, repeats=2, flow_seconds=20, soak_seconds=300, verify_seconds=3,
+            history_rows=1_000_000, population=(400_000, 500, 5_000), sync_events=5_000)
 
 
 def median_measurement(runs: list[Measurement]) -> Measurement:
@@ -120,6 +127,10 @@ class Bench:
             self.compare_servers()
         if want("verify"):
             self.verify()
+        if want("profile"):
+            self.profile()
+        if want("flows_population") or want("flows_history") or want("sync"):
+            self.grown(want)
         if want("soak"):
             self.soak(server)
 
@@ -253,6 +264,62 @@ class Bench:
         self.results.add(Workload("verify", "schools_client ID-token verification, 1 core", "verif/s",
                                   ours=ours, reference=raw, reference_label="raw RS256 (cryptography)"))
         self.say(f"verification: schools_client {ours.rate:,.0f}/s, raw RS256 {raw:,.0f}/s")
+
+    def profile(self) -> None:
+        """py-spy on both of our workers while login flows (cheap hash) run."""
+        from . import profile
+        users = [f"cheap{i}" for i in range(self.ours.users)]
+        raw = self.out / "profile-flows.raw"
+        with self.ours.serving(self.results.meta["server"], argon2=CHEAP_ARGON2) as proc:
+            po = self.ours.provider()
+            flows.prepare(po)
+            spy = profile.start(proc.pid, self.mode.flow_seconds, raw)
+            flows.run_logins(po, users, PASSWORD, seconds=self.mode.flow_seconds)
+            summary = profile.finish(spy, raw, timeout=self.mode.flow_seconds + 60)
+        self.results.extra["profile_login_flows"] = summary
+        self.say(profile.lines(summary))
+
+    def grown(self, want) -> None:
+        """Login flows on a fresh database, then after the national population, then after
+        ``history_rows`` rows in each growing table (on top of the population), one server, back
+        to back; then profile-sync deliveries to the (now largest) school."""
+        from . import history, sync
+        users = [f"cheap{i}" for i in range(self.ours.users)]
+        persons, schools, largest = self.mode.population
+        with self.ours.serving(self.results.meta["server"], argon2=CHEAP_ARGON2):
+            po = self.ours.provider()
+            flows.prepare(po)
+            fresh = flows.run_logins(po, users, PASSWORD, seconds=self.mode.flow_seconds)
+            self.say(f"login flows on the fresh database: {_rate(fresh)}")
+            loads = {}
+            if want("flows_population"):
+                t0 = time.monotonic()
+                loads["population"] = history.load_population(self.ours.database_url, "bench", persons=persons,
+                                                               schools=schools, largest=largest)
+                loads["population"]["load_seconds"] = round(time.monotonic() - t0)
+                m = flows.run_logins(po, users, PASSWORD, seconds=self.mode.flow_seconds)
+                self.results.add(Workload(
+                    "flows_population", f"login flows, {persons:,} persons at {schools} schools", "flows/s",
+                    ours=m, reference=fresh.rate, reference_label="fresh database",
+                    note=f"the login school has {largest:,} accounts; ratio is against the fresh rate"))
+                self.say(f"login flows with the population: {_rate(m)}")
+            if want("flows_history"):
+                t0 = time.monotonic()
+                loads["history"] = history.load_history(self.ours.database_url, "bench", rows=self.mode.history_rows)
+                loads["history"]["load_seconds"] = round(time.monotonic() - t0)
+                m = flows.run_logins(po, users, PASSWORD, seconds=self.mode.flow_seconds)
+                self.results.add(Workload(
+                    "flows_history", f"login flows after {self.mode.history_rows:,} rows of history", "flows/s",
+                    ours=m, reference=fresh.rate, reference_label="fresh database",
+                    note=f"{self.mode.history_rows:,} rows in each of sso_session, authorization_code, token, "
+                         "audit_event, outbox_message (on top of the population)"))
+                self.say(f"login flows after the history: {_rate(m)}")
+            self.results.extra["loaded"] = loads
+        if want("sync"):
+            m = sync.measure(self.ours, self.mode.sync_events, timeout=max(60, self.mode.sync_events / 10))
+            self.results.add(Workload("sync", "profile-sync events delivered to a school (idp worker)",
+                                      "events/s", ours=m))
+            self.say(f"profile sync: {m.note}")
 
     def soak(self, server: str) -> None:
         """Login flows for ``soak_seconds``; worker RSS after a warm-up vs at the end."""

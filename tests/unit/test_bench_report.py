@@ -61,7 +61,7 @@ def test_a_measurement_lacking_a_required_feature_fails_its_rate_target_only():
 
 def test_targets_against_a_reference_and_our_own_fresh_rate():
     r = results(flows_cheap=Workload("", "fresh", ours=Measurement(rate=100), peer=Measurement(rate=150)),
-                flows_history=Workload("", "history", ours=Measurement(rate=89)),
+                flows_history=Workload("", "history", ours=Measurement(rate=89), reference=100.0),
                 flows_argon2=Workload("", "argon2", ours=Measurement(rate=80), reference=100.0),
                 verify=Workload("", "verify", ours=Measurement(rate=900), reference=1000.0),
                 soak=Workload("", "soak", ours=Measurement(rate=10, rss_start_mib=100, rss_mib=112)))
