@@ -58,6 +58,7 @@ class Ours:
             "IDP_KEYS_PASSPHRASE": self.secret, "IDP_INSTANCE_PATH": str(self.root),
             "IDP_DATABASE_URL": self.database_url, "IDP_REDIS_URL": self.redis_url,
             "IDP_RATELIMIT_KEY_PREFIX": f"idp-bench-{self.database}",
+            "IDP_REDIS_KEY_PREFIX": f"idp-bench-{self.database}:",
             "IDP_ARGON2_MEMORY_COST": str(memory), "IDP_ARGON2_TIME_COST": str(time_cost),
             "IDP_ARGON2_PARALLELISM": str(parallelism),
         }
