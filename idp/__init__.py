@@ -27,7 +27,9 @@ def create_app(overrides: dict | None = None, *, instance_path: str | None = Non
     profile_sync.install()
     init_keystore(app)
 
+    from .oauth.client_cache import init_client_cache
     from .oauth.server import init_oauth
+    init_client_cache(app)
     init_oauth(app)
     register_blueprints(app)
 

@@ -195,6 +195,8 @@ class DefaultConfig:
     #: ``redis://host:6379/0``: what several processes or nodes must share (rate-limit counters,
     #: cache invalidation). "" = nothing shared: fine for one process (``make run``, tests).
     REDIS_URL = ""
+    #: prefix of every key the IdP keeps in Redis (several deployments may share one server)
+    REDIS_KEY_PREFIX = "idp:"
 
     # --- operating it (idp.ops): logs, health, metrics ---
     #: ``json`` (one JSON object per line) or ``text``; None: json in production, text elsewhere

@@ -12,9 +12,11 @@ import secrets
 
 from flask import Response, current_app, g, request
 from sqlalchemy import update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import joinedload
 
 from .extensions import db
-from .models import Account, SessionParticipant, SSOSession, Token
+from .models import Account, Person, SessionParticipant, SSOSession, Token
 from .models._types import utcnow
 from .models.audit import audit
 
@@ -40,7 +42,11 @@ def current_session() -> SSOSession | None:
     value = request.cookies.get(cookie_name())
     if not value:
         return None
-    sso = db.session.scalar(db.select(SSOSession).where(SSOSession.cookie_digest == _digest(value)))
+    # with the person and their accounts (account_at): one statement
+    sso = db.session.execute(
+        db.select(SSOSession).where(SSOSession.cookie_digest == _digest(value))
+        .options(joinedload(SSOSession.person).joinedload(Person.accounts))
+    ).unique().scalar_one_or_none()
     now = utcnow()
     if sso is None or sso.ended_at is not None:
         g.clear_sso_cookie = True  # a stale cookie: tell the browser to forget it
@@ -117,15 +123,14 @@ def end_session(sso: SSOSession, *, reason: str) -> None:
 
 
 def record_participant(session_id: int, school_id: int, account_id: int) -> None:
-    """Remember that a school received tokens in this session (caller commits)."""
-    exists = db.session.scalar(
-        db.select(SessionParticipant.id).where(
-            SessionParticipant.session_id == session_id, SessionParticipant.school_id == school_id
-        )
+    """Remember that a school received tokens in this session (caller commits): one INSERT that
+    does nothing when the school is already recorded (PostgreSQL and SQLite alike)."""
+    insert = postgresql.insert if db.session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    db.session.execute(
+        insert(SessionParticipant)
+        .values(session_id=session_id, school_id=school_id, account_id=account_id, first_at=utcnow())
+        .on_conflict_do_nothing(index_elements=["session_id", "school_id"])
     )
-    if exists is None:
-        db.session.add(SessionParticipant(session_id=session_id, school_id=school_id,
-                                          account_id=account_id))
 
 
 def account_at(sso: SSOSession, school_id: int) -> Account | None:

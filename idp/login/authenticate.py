@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from sqlalchemy import func, or_
+from sqlalchemy.orm import contains_eager
 
 from ..extensions import db
 from ..models import Account, Person
@@ -16,7 +17,7 @@ def find_candidates(school_id: int, name: str) -> list[Account]:
     """
     key = name.strip().lower()
     return list(db.session.scalars(
-        db.select(Account).join(Person)
+        db.select(Account).join(Person).options(contains_eager(Account.person))
         .where(Account.school_id == school_id, Account.status == "active",
                or_(Account.username == key, func.lower(Person.email) == key))
         .order_by(Account.id)

@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import datetime as dt
 
-from flask import current_app
+from flask import current_app, has_request_context, request
 from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
 from ..models import LoginThrottle
 from ..models._types import utcnow
+
+SEEN = "idp.throttle_rows"  # the rows wait_seconds() read in this request (WSGI environ)
 
 
 def keys_for(school_id: int, name: str, address: str | None) -> list[str]:
@@ -26,7 +28,9 @@ def keys_for(school_id: int, name: str, address: str | None) -> list[str]:
 def wait_seconds(keys: list[str]) -> int:
     """Seconds until these keys may try again (0: now)."""
     now = utcnow()
-    rows = db.session.scalars(db.select(LoginThrottle).where(LoginThrottle.key.in_(keys)))
+    rows = list(db.session.scalars(db.select(LoginThrottle).where(LoginThrottle.key.in_(keys))))
+    if has_request_context():  # record_success() need not ask again
+        request.environ[SEEN] = {"keys": list(keys), "rows": {r.key: r for r in rows}}
     waits = [(r.locked_until - now).total_seconds() for r in rows if r.locked_until]
     return max([0, *[int(w) + 1 for w in waits if w > 0]])
 
@@ -66,6 +70,10 @@ def record_failure(keys: list[str]) -> None:
 
 def record_success(keys: list[str]) -> None:
     # Only the name key is cleared: one good password must not unlock a guessing address.
-    row = db.session.get(LoginThrottle, keys[0])
+    seen = request.environ.get(SEEN) if has_request_context() else None
+    if seen is not None and seen["keys"] == list(keys):
+        row = seen["rows"].get(keys[0])  # what wait_seconds() found in this request
+    else:
+        row = db.session.get(LoginThrottle, keys[0])
     if row is not None:
         db.session.delete(row)

@@ -10,6 +10,7 @@ from flask_babel import gettext as _
 from ..extensions import db
 from ..models import School
 from ..models.audit import audit
+from ..oauth.client_cache import school_by_id
 from ..sessions import start_session
 from . import interactions, staff_policy, throttle
 from .authenticate import authenticate
@@ -32,7 +33,7 @@ def form(iid: str):
         return render_template("login_expired.html"), 400
     if item.get("link"):  # an eID proof of a linking flow: that flow's page is its form
         return redirect(url_for("linking.flow_page", flow_id=item["link"]["flow"]), 303)
-    school = db.session.get(School, item["school_id"])
+    school = school_by_id(item["school_id"])
     if school is None or not school.enabled:
         abort(404)
     form = LoginForm()

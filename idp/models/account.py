@@ -5,7 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 
-from sqlalchemy import JSON, ForeignKey, Integer, String, UniqueConstraint
+from flask import has_app_context
+from sqlalchemy import JSON, ForeignKey, Integer, String, UniqueConstraint, inspect
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -42,7 +43,14 @@ class Account(db.Model):
 
     @property
     def active(self) -> bool:
-        return self.status == "active" and self.school.enabled
+        if self.status != "active":
+            return False
+        if "school" in inspect(self).dict or not has_app_context():
+            return self.school.enabled  # loaded here (perhaps changed in this transaction)
+        from ..oauth.client_cache import school_by_id  # the cached record: no statement
+
+        school = school_by_id(self.school_id)
+        return school is not None and school.enabled
 
 
 class Guardianship(db.Model):

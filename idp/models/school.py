@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from authlib.oauth2.rfc6749 import ClientMixin
 from authlib.oauth2.rfc6749.util import list_to_scope, scope_to_list
@@ -23,31 +25,20 @@ def digest_secret(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
-class School(db.Model, ClientMixin):
-    __tablename__ = "school"
+class SchoolClientMixin(ClientMixin):
+    """A school as an OIDC client (Authlib's ``ClientMixin``), for the ORM row and for the
+    cached snapshot (``idp.oauth.client_cache.SchoolClient``) alike."""
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    slug: Mapped[str] = mapped_column(String(64), unique=True)
-    name: Mapped[str] = mapped_column(String(200))
-    kind: Mapped[str] = mapped_column(String(32), default="school")
-    logo_uri: Mapped[str | None] = mapped_column(String(500))
-    client_id: Mapped[str] = mapped_column(String(100), unique=True)
-    client_secret_digest: Mapped[str] = mapped_column(String(64))
-    secret_rotated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
-    redirect_uris: Mapped[list] = mapped_column(JSON, default=list)
-    post_logout_redirect_uris: Mapped[list] = mapped_column(JSON, default=list)
-    backchannel_logout_uri: Mapped[str | None] = mapped_column(String(500))
-    frontchannel_logout_uri: Mapped[str | None] = mapped_column(String(500))
-    initiate_login_uri: Mapped[str | None] = mapped_column(String(500))
-    events_uri: Mapped[str | None] = mapped_column(String(500))
-    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
-    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    if TYPE_CHECKING:  # what the methods read (declared by School's columns or the snapshot)
+        id: int
+        client_id: str
+        client_secret_digest: str
+        name: str
+        logo_uri: str | None
+        initiate_login_uri: str | None
+        redirect_uris: Sequence[str]
+        post_logout_redirect_uris: Sequence[str]
 
-    def set_client_secret(self, secret: str) -> None:
-        self.client_secret_digest = digest_secret(secret)
-        self.secret_rotated_at = utcnow()
-
-    # --- authlib ClientMixin ---
     def get_client_id(self) -> str:
         return self.client_id
 
@@ -88,3 +79,28 @@ class School(db.Model, ClientMixin):
             "logo": self.logo_uri,
             "initiate_login_uri": self.initiate_login_uri,
         }
+
+
+class School(db.Model, SchoolClientMixin):
+    __tablename__ = "school"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    slug: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(32), default="school")
+    logo_uri: Mapped[str | None] = mapped_column(String(500))
+    client_id: Mapped[str] = mapped_column(String(100), unique=True)
+    client_secret_digest: Mapped[str] = mapped_column(String(64))
+    secret_rotated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    redirect_uris: Mapped[list] = mapped_column(JSON, default=list)
+    post_logout_redirect_uris: Mapped[list] = mapped_column(JSON, default=list)
+    backchannel_logout_uri: Mapped[str | None] = mapped_column(String(500))
+    frontchannel_logout_uri: Mapped[str | None] = mapped_column(String(500))
+    initiate_login_uri: Mapped[str | None] = mapped_column(String(500))
+    events_uri: Mapped[str | None] = mapped_column(String(500))
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    def set_client_secret(self, secret: str) -> None:
+        self.client_secret_digest = digest_secret(secret)
+        self.secret_rotated_at = utcnow()

@@ -17,8 +17,9 @@ from joserfc.errors import JoseError
 
 from ..errors import InvalidClientRequest
 from ..login import staff_policy
-from ..models import Account, School, SSOSession
+from ..models import Account, SSOSession
 from ..sessions import account_at
+from .client_cache import SchoolClient
 from .server import query_client
 
 #: Parameters that must not be repeated (RFC 6749 3.1 and OIDC Core 3.1.2.1)
@@ -31,7 +32,7 @@ SINGLE_VALUED = ("client_id", "redirect_uri", "response_type", "scope", "state",
 MAX_LENGTH = {None: 2048, "nonce": 500, "id_token_hint": None}  # the hint is verified instead
 
 
-def check_client(values) -> School:
+def check_client(values) -> SchoolClient:
     """The school and redirect URI must be known before anything may redirect (RFC 6749 4.1.2.1)."""
     for name in ("client_id", "redirect_uri"):
         if len(values.getlist(name)) > 1:
@@ -81,7 +82,7 @@ def hint_subject(values, redirect_uri: str) -> str | None:
     return token.claims.get("sub")
 
 
-def decide(school: School, values, sso: SSOSession | None, fresh: bool) -> Decision:
+def decide(school: SchoolClient, values, sso: SSOSession | None, fresh: bool) -> Decision:
     """Whether the live session may answer this request without showing the login page.
 
     ``fresh`` is true when the person has just logged in for this very request.

@@ -6,6 +6,7 @@ from authlib.oauth2.rfc6749.util import scope_to_list
 from authlib.oidc.core import UserInfo
 
 from ..models import Account
+from .client_cache import school_by_id
 
 #: OIDC Core 5.4 standard scopes plus ours (``roles``, ``schools``)
 SCOPE_CLAIMS = {
@@ -22,7 +23,8 @@ CLAIMS_SUPPORTED = ("sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "ac
 def linked_schools(account: Account) -> list[dict]:
     """Every school where the account's person has an active account (this one first)."""
     others = [a for a in account.person.accounts if a.id != account.id and a.active]
-    return [a.school.to_public_dict() for a in [account, *others]]
+    schools = [school_by_id(a.school_id) for a in [account, *others]]
+    return [s.to_public_dict() for s in schools if s is not None]
 
 
 def account_claims(account: Account) -> dict:

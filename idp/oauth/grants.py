@@ -5,14 +5,16 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 
+from authlib.oauth2.base import OAuth2Error
 from authlib.oauth2.rfc6749 import grants
 from authlib.oauth2.rfc6749.errors import InvalidGrantError, InvalidScopeError
 from authlib.oauth2.rfc6749.util import scope_to_list
 from flask import current_app, g
 from sqlalchemy import or_, update
+from sqlalchemy.orm import aliased, joinedload
 
 from ..extensions import db
-from ..models import Account, AuthorizationCode, SSOSession, Token
+from ..models import Account, AuthorizationCode, Person, SSOSession, Token
 from ..models._types import utcnow
 from ..models.audit import audit
 from ..models.grant import token_digest
@@ -56,28 +58,34 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
         db.session.add(item)
         db.session.commit()
 
+    def validate_token_request(self):
+        try:
+            super().validate_token_request()
+        except OAuth2Error:
+            # a claimed code stays used even when the request fails later (a wrong verifier or
+            # redirect_uri): it is burnt, not handed back for another try
+            if self.request.authorization_code is not None:
+                db.session.commit()
+            raise
+
     def query_authorization_code(self, code, client):
-        item = db.session.scalar(
-            db.select(AuthorizationCode).where(AuthorizationCode.code_digest == token_digest(code))
-        )
-        # RFC 6749 4.1.3: the code must have been issued to this (authenticated) client
-        if item is None or item.school_id != client.id:
-            return None
-        # Mark used atomically, so two concurrent exchanges cannot both win.
-        claimed = db.session.execute(
+        """Claim the code: one UPDATE … RETURNING marks it used and reads it, so of two
+        concurrent exchanges exactly one gets it (the other's UPDATE matches no row). The claim
+        is committed with the tokens it issues (``save_token``), or alone on failure."""
+        digest = token_digest(code)
+        item = db.session.execute(
             update(AuthorizationCode)
-            .where(AuthorizationCode.id == item.id, AuthorizationCode.used_at.is_(None))
+            # RFC 6749 4.1.3: the code must have been issued to this (authenticated) client
+            .where(AuthorizationCode.code_digest == digest, AuthorizationCode.school_id == client.id,
+                   AuthorizationCode.used_at.is_(None))
             .values(used_at=utcnow())
-        ).rowcount
-        if not claimed:
-            # RFC 6749 4.1.2 / 10.5: a reused code is refused and what it issued is revoked
-            # (the whole refresh family, rotated descendants included)
-            families = db.select(Token.family_id).where(Token.code_id == item.id)
-            count = revoke_tokens(or_(Token.code_id == item.id, Token.family_id.in_(families)))
-            audit("code_reused", school_id=client.id, revoked_tokens=count)
-            db.session.commit()
+            .returning(AuthorizationCode)
+            .execution_options(synchronize_session=False)
+        ).scalar_one_or_none()
+        if item is None:
+            reused_code(digest, client)
             return None
-        db.session.commit()
+        self.request.authorization_code = item  # claimed: see validate_token_request
         if item.expires_at <= utcnow():
             return None
         return item
@@ -87,31 +95,63 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
         pass
 
     def authenticate_user(self, authorization_code):
-        account = db.session.get(Account, authorization_code.account_id)
-        session = db.session.get(SSOSession, authorization_code.session_id)
-        if account is None or not account.active or session is None or session.ended_at:
+        # the account with what the ID token tells (person, linked accounts), and the session
+        row = db.session.execute(
+            db.select(Account, SSOSession)
+            .outerjoin(SSOSession, SSOSession.id == authorization_code.session_id)
+            .where(Account.id == authorization_code.account_id)
+            .options(joinedload(Account.person).joinedload(Person.accounts))
+        ).unique().first()
+        if row is None:
+            return None
+        account, session = row
+        if not account.active or session is None or session.ended_at:
             return None
         return account
 
 
-def granted_scope(token: Token) -> str:
+def reused_code(digest: str, client) -> None:
+    """RFC 6749 4.1.2 / 10.5: a reused code is refused and what it issued is revoked (the whole
+    refresh family, rotated descendants included)."""
+    used = db.session.execute(db.select(AuthorizationCode.id).where(
+        AuthorizationCode.code_digest == digest, AuthorizationCode.school_id == client.id,
+        AuthorizationCode.used_at.is_not(None))).scalar_one_or_none()
+    if used is None:
+        return
+    families = db.select(Token.family_id).where(Token.code_id == used)
+    count = revoke_tokens(or_(Token.code_id == used, Token.family_id.in_(families)))
+    audit("code_reused", school_id=client.id, revoked_tokens=count)
+    db.session.commit()
+
+
+def _granted_scope():
     """The scope the person granted: that of the family's first token (issued for the code).
-    A refresh with a narrower scope limits only the access token it issues (RFC 6749 6)."""
-    first = db.session.scalar(db.select(Token.scope).where(
-        Token.family_id == token.family_id, Token.code_id.is_not(None)).limit(1))
-    return first if first is not None else token.scope
+    A refresh with a narrower scope limits only the access token it issues (RFC 6749 6).
+    (A scalar subquery, read with the refresh token.)"""
+    first = aliased(Token)
+    return (db.select(first.scope)
+            .where(first.family_id == Token.family_id, first.code_id.is_not(None))
+            .limit(1).correlate(Token).scalar_subquery())
 
 
 class RefreshTokenGrant(grants.RefreshTokenGrant):
     TOKEN_ENDPOINT_AUTH_METHODS = ["client_secret_basic", "client_secret_post"]
     INCLUDE_NEW_REFRESH_TOKEN = True  # rotate on every use
+    granted_scope = ""
 
     def authenticate_refresh_token(self, refresh_token):
-        item = db.session.scalar(
-            db.select(Token).where(Token.refresh_token_digest == token_digest(refresh_token))
-        )
-        if item is None or item.school_id != self.request.client.id:
+        # one statement: the token, its account (with what an ID token tells), its session and
+        # the scope originally granted
+        row = db.session.execute(
+            db.select(Token, SSOSession, _granted_scope())
+            .outerjoin(SSOSession, SSOSession.id == Token.session_id)
+            .where(Token.refresh_token_digest == token_digest(refresh_token))
+            .options(joinedload(Token.account).joinedload(Account.person).joinedload(Person.accounts))
+        ).unique().first()
+        if row is None or row[0].school_id != self.request.client.id:
             return None
+        item, session, granted = row
+        self.granted_scope = granted if granted is not None else item.scope
         if item.rotated_at is not None:
             # RFC 9700 4.14.2: a rotated refresh token came back: revoke the whole family
             count = revoke_tokens(Token.family_id == item.family_id)
@@ -124,7 +164,6 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):
         if item.account is None or not item.account.active:
             return None
         if item.session_id:
-            session = db.session.get(SSOSession, item.session_id)
             # the session ends at its absolute limit even if the browser never comes back
             if session is None or session.ended_at or session.expires_at <= utcnow():
                 return None
@@ -133,12 +172,12 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):
     def _validate_token_scope(self, token):
         # RFC 6749 6: compared with the scope originally granted, not with a narrowed token's
         requested = set(scope_to_list(self.request.payload.scope or ""))
-        if requested and not requested <= set(scope_to_list(granted_scope(token))):
+        if requested and not requested <= set(scope_to_list(self.granted_scope)):
             raise InvalidScopeError()
 
     def issue_token(self, user, refresh_token):
         # RFC 6749 6: an omitted scope "is treated as equal to the scope originally granted"
-        scope = self.request.payload.scope or granted_scope(refresh_token)
+        scope = self.request.payload.scope or self.granted_scope
         return self.generate_token(user=user, scope=scope, include_refresh_token=True)
 
     def authenticate_user(self, refresh_token):

@@ -6,6 +6,7 @@ import time
 
 from authlib.oidc.core.grants import OpenIDCode as _OpenIDCode
 from flask import current_app, g
+from flask import request as flask_request
 from joserfc import jwt
 
 from ..extensions import db
@@ -31,12 +32,23 @@ class OpenIDCode(_OpenIDCode):
         super().__init__(require_nonce=False)
 
     def exists_nonce(self, nonce, request):
-        # A nonce seen before for this client is a replay (OIDC Core 15.5.2).
-        return db.session.scalar(
-            db.select(AuthorizationCode.id).where(
-                AuthorizationCode.school_id == request.client.id, AuthorizationCode.nonce == nonce
-            ).limit(1)
-        ) is not None
+        """A nonce seen before for this client is a replay (OIDC Core 15.5.2).
+
+        Asked once, when a code is about to be issued: a request that first sends the person to
+        the login page (no user yet) comes back with the same nonce, and is checked then; Authlib
+        validates the request twice on the way to a code, so the answer is kept for the request.
+        """
+        if request.user is None:
+            return False
+        memo = flask_request.environ.setdefault("idp.nonces_seen", {})
+        key = (request.client.id, nonce)
+        if key not in memo:
+            memo[key] = db.session.scalar(
+                db.select(AuthorizationCode.id).where(
+                    AuthorizationCode.school_id == request.client.id, AuthorizationCode.nonce == nonce
+                ).limit(1)
+            ) is not None
+        return memo[key]
 
     def get_client_algorithm(self, client):
         return "RS256"

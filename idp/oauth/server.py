@@ -12,9 +12,8 @@ from authlib.oauth2.rfc9207 import IssuerParameter
 from flask import Flask, current_app
 
 from ..api.grant import ClientCredentialsGrant
-from ..extensions import db
-from ..models import School
 from ..ops.metrics import count_token
+from .client_cache import SchoolClient, school_client
 from .grants import AuthorizationCodeGrant, RefreshTokenGrant, save_token
 from .logout import EndSessionEndpoint
 from .oidc import OpenIDCode
@@ -28,10 +27,11 @@ class ConfiguredIssuer(IssuerParameter):
         return current_app.config["ISSUER"]
 
 
-def query_client(client_id: str | None) -> School | None:
+def query_client(client_id: str | None) -> SchoolClient | None:
+    """The enabled school with this client id (a cached snapshot, see ``client_cache``)."""
     if not client_id or "\x00" in client_id:  # PostgreSQL text cannot hold NUL: a 500, not a miss
         return None
-    school = db.session.scalar(db.select(School).where(School.client_id == client_id))
+    school = school_client(client_id)
     return school if school is not None and school.enabled else None
 
 

@@ -6,22 +6,28 @@ from authlib.oauth2.rfc6749.errors import UnsupportedTokenTypeError
 from authlib.oauth2.rfc6750 import BearerTokenValidator as _BearerTokenValidator
 from authlib.oauth2.rfc6750 import InvalidTokenError
 from authlib.oauth2.rfc7009 import RevocationEndpoint as _RevocationEndpoint
+from sqlalchemy.orm import joinedload
 
 from ..extensions import db
-from ..models import SSOSession, Token
+from ..models import Account, Person, SSOSession, Token
 from ..models.grant import token_digest
 from .grants import revoke_tokens
 
 
 class BearerTokenValidator(_BearerTokenValidator):
     def authenticate_token(self, token_string):
-        token = db.session.scalar(
-            db.select(Token).where(Token.access_token_digest == token_digest(token_string))
-        )
-        if token is not None and token.session_id is not None:
-            session = db.session.get(SSOSession, token.session_id)
-            if session is None or session.ended_at is not None:
-                return None
+        # one statement: the token, its session, and its account with what userinfo tells
+        row = db.session.execute(
+            db.select(Token, SSOSession)
+            .outerjoin(SSOSession, SSOSession.id == Token.session_id)
+            .where(Token.access_token_digest == token_digest(token_string))
+            .options(joinedload(Token.account).joinedload(Account.person).joinedload(Person.accounts))
+        ).unique().first()
+        if row is None:
+            return None
+        token, session = row
+        if token.session_id is not None and (session is None or session.ended_at is not None):
+            return None
         return token
 
     def validate_token(self, token, scopes, request):
