@@ -55,6 +55,8 @@ def create_app(overrides: dict | None = None, *, instance_path: str | None = Non
     def forget_session(exc):
         g.pop("sso_session", None)
 
+    from .views import discovery
+    discovery.install(app)  # discovery and JWKS, in front of Flask
     from . import ops
     ops.install(app)  # outermost WSGI layer: probes, metrics, request ids, request log lines
     return app

@@ -6,13 +6,16 @@ CSP = ("default-src 'self'; img-src 'self' data: http: https:; style-src 'self';
        "script-src 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'")
 
 
+#: on every response (also those served in front of Flask, idp/views/discovery.py)
+SECURITY_HEADERS = (("Content-Security-Policy", CSP), ("Referrer-Policy", "no-referrer"),
+                    ("X-Content-Type-Options", "nosniff"), ("X-Frame-Options", "DENY"))
+
+
 def register_security_headers(app: Flask) -> None:
     @app.after_request
     def add_headers(response: Response) -> Response:
-        response.headers.setdefault("Content-Security-Policy", CSP)
-        response.headers.setdefault("Referrer-Policy", "no-referrer")
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("X-Frame-Options", "DENY")
+        for name, value in SECURITY_HEADERS:
+            response.headers.setdefault(name, value)
         if response.mimetype == "text/html" or request.path.startswith(("/token", "/userinfo")):
             response.headers.setdefault("Cache-Control", "no-store")
         return response

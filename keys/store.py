@@ -24,6 +24,7 @@ from pathlib import Path
 from joserfc.jwk import KeySet
 
 from ._files import (
+    FileIdentity,
     StoredState,
     exclusive_lock,
     file_identity,
@@ -156,6 +157,11 @@ class KeyStore:
             if self._state is None or file_identity(self._directory) != self._state.identity:
                 return self._install(read_state(self._directory))
             return self._state
+
+    def generation(self) -> FileIdentity | None:
+        """A value that changes whenever the keys on disk change (one ``stat``): documents built
+        from the keys (the JWKS) may be cached under it."""
+        return self._current().identity
 
     def records(self) -> list[KeyRecord]:
         """All published keys: active ones first, then next, then retiring (RS256 before ES256)."""

@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import event
 
+from tests.helpers import PASSWORD, auth_params, csrf_token, exchange, pkce_pair, query
+
 
 @dataclass
 class Counts:
@@ -58,3 +60,26 @@ def count_queries(app) -> Iterator[Counts]:
     finally:
         event.remove(engine, "before_cursor_execute", on_execute)
         event.remove(engine, "commit", on_commit)
+
+
+def login_flow(app, client, school: dict, username: str = "mari") -> tuple[dict[str, Counts], dict]:
+    """A browser's login flow at ``school`` (tests/helpers.py world), counted request by request;
+    returns the counts and the token response."""
+    verifier, challenge = pkce_pair()
+    counts: dict[str, Counts] = {}
+    with count_queries(app) as counts["authorize"]:
+        response = client.get("/authorize", query_string=auth_params(school, challenge))
+    login_url = response.location
+    with count_queries(app) as counts["login form"]:
+        page = client.get(login_url)
+    with count_queries(app) as counts["login"]:
+        response = client.post(login_url, data={"csrf_token": csrf_token(page.get_data(as_text=True)),
+                                                "username": username, "password": PASSWORD})
+    assert response.status_code == 303
+    with count_queries(app) as counts["authorize again"]:
+        response = client.get(response.location)
+    code = query(response.location)["code"]
+    with count_queries(app) as counts["token"]:
+        tokens = exchange(client, school, code, verifier)
+    assert tokens.status_code == 200, tokens.get_json()
+    return counts, tokens.get_json()
