@@ -45,7 +45,7 @@ class Mode:
 QUICK = Mode("quick", wrk_seconds=3, repeats=1, flow_seconds=5, soak_seconds=20, verify_seconds=1,
              history_rows=50_000, population=(40_000, 50, 2_000), sync_events=500)
 FULL = Mode("full", wrk_seconds=10, repeats=2, flow_seconds=20, soak_seconds=300, verify_seconds=3,
-            history_rows=1_000_000, population=(400_000, 500, 5_000), sync_events=5_000)
+            history_rows=1_000_000, population=(400_000, 500, 5_000), sync_events=2_000)
 
 
 def median_measurement(runs: list[Measurement]) -> Measurement:
