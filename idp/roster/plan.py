@@ -1,6 +1,7 @@
 """Planning an import: every row checked against the file and the school's accounts, nothing written.
 
-The school's accounts are read with three queries whatever the file's size (no query per row).
+The school's accounts are read with one query, then their persons, links and guardianships
+by id, a thousand at a time (no query per row, and never a read of the whole population).
 A row names an account by the school's external id, else by username; the plan says for each
 row whether it creates, updates, leaves unchanged or is rejected (and why), and which
 guardianships it adds.
@@ -16,7 +17,6 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
-from sqlalchemy.orm import aliased
 
 from ..extensions import db
 from ..models import Account, Guardianship, Person
@@ -67,31 +67,56 @@ class Snapshot:
 
     @classmethod
     def load(cls, school_id: int) -> Snapshot:
-        rows = db.session.execute(
+        accounts = db.session.execute(
             select(Account.id, Account.username, Account.external_id, Account.roles,
-                   Account.status, Account.person_id, Person.given_name, Person.family_name,
-                   Person.email, Person.phone, Person.isikukood, Person.birthdate, Person.version)
-            .join(Person, Person.id == Account.person_id).where(Account.school_id == school_id))
-        accounts = [Existing(*row) for row in rows]
-        other = aliased(Account)
-        linked = set(db.session.scalars(
-            select(Account.person_id).distinct()
-            .join(other, (other.person_id == Account.person_id) & (other.school_id != school_id))
-            .where(Account.school_id == school_id)))
+                   Account.status, Account.person_id).where(Account.school_id == school_id)).all()
+        persons, linked, pairs = {}, set(), set()
+        for chunk in _chunks(accounts):
+            persons.update(_persons(row.person_id for row in chunk))
+            linked.update(_linked(school_id, {row.person_id for row in chunk}))
+            pairs.update(_guardianships([row.id for row in chunk]))
+        existing = [Existing(*row, *persons[row.person_id], linked=row.person_id in linked)
+                    for row in accounts]
         by_isikukood = defaultdict(list)
-        for account in accounts:
-            account.linked = account.person_id in linked
+        for account in existing:
             if account.isikukood:
                 by_isikukood[account.isikukood].append(account)
-        pairs = db.session.execute(
-            select(Guardianship.parent_account_id, Guardianship.student_account_id)
-            .join(Account, Account.id == Guardianship.parent_account_id)
-            .where(Account.school_id == school_id))
-        return cls(by_id={a.id: a for a in accounts},
-                   by_username={a.username: a for a in accounts},
-                   by_external_id={a.external_id: a for a in accounts if a.external_id},
+        return cls(by_id={a.id: a for a in existing},
+                   by_username={a.username: a for a in existing},
+                   by_external_id={a.external_id: a for a in existing if a.external_id},
                    by_isikukood=dict(by_isikukood),
-                   guardianships={tuple(p) for p in pairs})
+                   guardianships=pairs)
+
+
+#: ids per query: the school's rows are read by their ids (the population's indexes), never
+#: by joining the population's tables, which the planner may then read whole
+CHUNK = 1000
+
+
+def _chunks(rows: list) -> list[list]:
+    return [rows[i:i + CHUNK] for i in range(0, len(rows), CHUNK)]
+
+
+def _persons(person_ids) -> dict[int, tuple]:
+    """Personal data of these persons (``Existing``'s fields after ``person_id``)."""
+    rows = db.session.execute(
+        select(Person.id, Person.given_name, Person.family_name, Person.email, Person.phone,
+               Person.isikukood, Person.birthdate, Person.version)
+        .where(Person.id.in_(set(person_ids))))
+    return {row[0]: tuple(row[1:]) for row in rows}
+
+
+def _linked(school_id: int, person_ids: set[int]) -> set[int]:
+    """Those of these persons who have an account at another school too."""
+    return set(db.session.scalars(
+        select(Account.person_id).distinct()
+        .where(Account.person_id.in_(person_ids), Account.school_id != school_id)))
+
+
+def _guardianships(parent_ids: list[int]) -> set[tuple[int, int]]:
+    return {tuple(pair) for pair in db.session.execute(
+        select(Guardianship.parent_account_id, Guardianship.student_account_id)
+        .where(Guardianship.parent_account_id.in_(parent_ids)))}
 
 
 @dataclass
