@@ -15,7 +15,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, func, or_, update
+from sqlalchemy import delete, func, update
 
 from .. import isikukood
 from ..delivery.mail import queue_email
@@ -43,6 +43,7 @@ from ..services.logout import (
     logout_sessions,
     notify_participants,
 )
+from ..services.lookup import accounts_named
 
 FRESH = dt.timedelta(minutes=10)
 FLOW_LIFETIME = dt.timedelta(minutes=10)
@@ -223,12 +224,7 @@ def reauthenticate(flow: LinkFlow, sso: SSOSession, password: str, address: str 
 
 def _password_owner(school_id: int, name: str, password: str) -> Account | None:
     """Like login's ``authenticate``, but a disabled account is found too (to say so)."""
-    key = name.strip().lower()
-    candidates = list(db.session.scalars(
-        db.select(Account).join(Person)
-        .where(Account.school_id == school_id,
-               or_(Account.username == key, func.lower(Person.email) == key))
-        .order_by(Account.id)))
+    candidates = list(db.session.scalars(accounts_named(school_id, name, active_only=False)))
     if not candidates:
         burn_time(password)
     return next((a for a in candidates if check_password(a.person, password)), None)

@@ -12,7 +12,7 @@ import unicodedata
 from dataclasses import dataclass, field
 
 from flask import current_app
-from sqlalchemy import func, or_
+from sqlalchemy import func
 
 from ..delivery.mail import queue_email
 from ..extensions import db
@@ -26,6 +26,7 @@ from ..recovery.matching import fold, spellings
 from ..recovery.service import welcome_link
 from ..services import accounts as account_service
 from ..services.accounts import RuleError
+from ..services.lookup import by_person, email_is
 
 VIA = "account_request"
 
@@ -143,14 +144,15 @@ def likely_accounts(row: AccountRequest) -> list[Match]:
     the same name and date of birth, the same name, or the same e-mail address."""
     given, family = spellings(row.given_name.strip()), spellings(row.family_name.strip())
     conditions = [Person.given_name.in_(given) & Person.family_name.in_(family),
-                  func.lower(Person.email) == row.email_key]
+                  email_is(row.email_key)]
     if row.isikukood:
         conditions.append(Person.isikukood == row.isikukood)
     if row.birthdate:
         conditions.append((Person.birthdate == row.birthdate) & Person.family_name.in_(family))
+    # each condition on the person is served by one of its indexes (idp.services.lookup)
     accounts = db.session.scalars(
-        db.select(Account).join(Person, Person.id == Account.person_id)
-        .where(Account.school_id == row.school_id, or_(*conditions)).order_by(Account.id))
+        db.select(Account).where(Account.id.in_(by_person(row.school_id, *conditions)))
+        .order_by(Account.id))
     matches = []
     for account in accounts:
         person = account.person

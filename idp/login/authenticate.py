@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, or_
-from sqlalchemy.orm import contains_eager
+from sqlalchemy.orm import joinedload
 
 from ..extensions import db
-from ..models import Account, Person
+from ..models import Account
+from ..services.lookup import accounts_named
 from .passwords import burn_time, check_password
 
 
@@ -15,13 +15,9 @@ def find_candidates(school_id: int, name: str) -> list[Account]:
 
     E-mail is not unique (a parent and a child often share one), so there may be several.
     """
-    key = name.strip().lower()
+    # the person comes in the same statement (its password is checked next)
     return list(db.session.scalars(
-        db.select(Account).join(Person).options(contains_eager(Account.person))
-        .where(Account.school_id == school_id, Account.status == "active",
-               or_(Account.username == key, func.lower(Person.email) == key))
-        .order_by(Account.id)
-    ))
+        accounts_named(school_id, name, active_only=True).options(joinedload(Account.person))))
 
 
 def authenticate(school_id: int, name: str, password: str) -> Account | None:
