@@ -13,16 +13,16 @@ from ._types import UTCDateTime, utcnow
 
 class Person(db.Model):
     __tablename__ = "person"
-    #: looking people up by name (recovery, account requests): family name first, as typed
-    #: names are compared with both words in either place (``idp.services.lookup``)
-    __table_args__ = (Index("ix_person_family_given", "family_name", "given_name"),
-                      Index("ix_person_given_name", "given_name"))
+    #: looking people up by name (recovery, account requests): both names, in either order
+    #: (``idp.recovery.matching``, ``idp.services.lookup``)
+    __table_args__ = (Index("ix_person_family_given", "family_name", "given_name"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     given_name: Mapped[str] = mapped_column(String(200))
     family_name: Mapped[str] = mapped_column(String(200))
     isikukood: Mapped[str | None] = mapped_column(String(11), index=True)
-    birthdate: Mapped[dt.date | None] = mapped_column(Date)
+    #: indexed: an account request is compared with people of the same birth date
+    birthdate: Mapped[dt.date | None] = mapped_column(Date, index=True)
     email: Mapped[str | None] = mapped_column(String(320))
     email_verified: Mapped[bool] = mapped_column(Boolean, default=False)
     phone: Mapped[str | None] = mapped_column(String(40))

@@ -10,7 +10,7 @@ from authlib.oauth2.rfc6749 import grants
 from authlib.oauth2.rfc6749.errors import InvalidGrantError, InvalidScopeError
 from authlib.oauth2.rfc6749.util import scope_to_list
 from flask import current_app, g
-from sqlalchemy import or_, update
+from sqlalchemy import update
 from sqlalchemy.orm import aliased, joinedload
 
 from ..extensions import db
@@ -112,14 +112,15 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
 
 def reused_code(digest: str, client) -> None:
     """RFC 6749 4.1.2 / 10.5: a reused code is refused and what it issued is revoked (the whole
-    refresh family, rotated descendants included)."""
+    refresh family, rotated descendants included; the code's own tokens are of those families:
+    no OR, which no index serves)."""
     used = db.session.execute(db.select(AuthorizationCode.id).where(
         AuthorizationCode.code_digest == digest, AuthorizationCode.school_id == client.id,
         AuthorizationCode.used_at.is_not(None))).scalar_one_or_none()
     if used is None:
         return
     families = db.select(Token.family_id).where(Token.code_id == used)
-    count = revoke_tokens(or_(Token.code_id == used, Token.family_id.in_(families)))
+    count = revoke_tokens(Token.family_id.in_(families))
     audit("code_reused", school_id=client.id, revoked_tokens=count)
     db.session.commit()
 

@@ -28,7 +28,7 @@ INDEXES = [
     ('ix_person_email_lower', 'person', [sa.text('lower(email)')]),
     # recovery and account requests: names
     ('ix_person_family_given', 'person', ['family_name', 'given_name']),
-    ('ix_person_given_name', 'person', ['given_name']),
+    ('ix_person_given_name', 'person', ['given_name']),  # dropped again in 8d3f6b2a91c4
     # the nonce replay check, twice per login
     ('ix_authorization_code_school_nonce', 'authorization_code', ['school_id', 'nonce']),
     # the purge, and the foreign keys it deletes through
