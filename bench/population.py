@@ -249,14 +249,14 @@ HISTORY_SQL = {
             '["pwd"]', 'low', t.at, t.at + interval '10 minutes', t.at + interval '12 hours',
             CASE WHEN g % 5 = 0 THEN NULL ELSE t.at + interval '1 hour' END, 'bench'
         FROM generate_series(1, :rows) g
-        JOIN bench_accounts a ON a.n = 1 + (g * 7919) % :accounts
+        JOIN bench_accounts a ON a.n = 1 + (g::bigint * 7919) % :accounts
         CROSS JOIN LATERAL (SELECT :now - (g % :span) * interval '1 second' AS at) t""",
     "session_participant": """
         INSERT INTO session_participant (id, session_id, school_id, account_id, first_at)
         SELECT :base + g, :session_base + g, a.school_id, a.id,
             :now - (g % :span) * interval '1 second'
         FROM generate_series(1, :rows) g
-        JOIN bench_accounts a ON a.n = 1 + (g * 7919) % :accounts""",
+        JOIN bench_accounts a ON a.n = 1 + (g::bigint * 7919) % :accounts""",
     "authorization_code": """
         INSERT INTO authorization_code (id, code_digest, school_id, account_id, session_id,
             redirect_uri, scope, nonce, code_challenge, code_challenge_method, auth_time, amr,
@@ -266,7 +266,7 @@ HISTORY_SQL = {
             md5('c' || g), 'S256', t.at, '["pwd"]', 'low', NULL, t.at,
             t.at + interval '60 seconds', t.at + interval '1 second'
         FROM generate_series(1, :rows) g
-        JOIN bench_accounts a ON a.n = 1 + (g * 7919) % :accounts
+        JOIN bench_accounts a ON a.n = 1 + (g::bigint * 7919) % :accounts
         CROSS JOIN LATERAL (SELECT :now - (g % :span) * interval '1 second' AS at) t""",
     "token": """
         INSERT INTO token (id, access_token_digest, refresh_token_digest, school_id, account_id,
@@ -277,7 +277,7 @@ HISTORY_SQL = {
             t.at, t.at, t.at + interval '600 seconds', t.at + interval '30 days', NULL,
             CASE WHEN g % 5 = 0 THEN NULL ELSE t.at + interval '1 hour' END
         FROM generate_series(1, :rows) g
-        JOIN bench_accounts a ON a.n = 1 + (g * 7919) % :accounts
+        JOIN bench_accounts a ON a.n = 1 + (g::bigint * 7919) % :accounts
         CROSS JOIN LATERAL (SELECT :now - (g % :span) * interval '1 second' AS at) t""",
     "audit_event": """
         INSERT INTO audit_event (id, at, event, school_id, person_id, actor, details)
@@ -285,7 +285,7 @@ HISTORY_SQL = {
             (ARRAY['login', 'session_ended', 'login_failed'])[1 + g % 3], a.school_id,
             a.person_id, NULL, '{{}}'
         FROM generate_series(1, :rows) g
-        JOIN bench_accounts a ON a.n = 1 + (g * 7919) % :accounts""",
+        JOIN bench_accounts a ON a.n = 1 + (g::bigint * 7919) % :accounts""",
     "outbox_message": """
         INSERT INTO outbox_message (id, kind, school_id, target, payload, status, attempts,
             next_attempt_at, last_error, created_at, delivered_at)
@@ -293,7 +293,7 @@ HISTORY_SQL = {
             'http://127.0.0.1:8000/oidc/backchannel-logout', '{{"sid": "x"}}', 'delivered', 1,
             t.at, NULL, t.at, t.at + interval '1 second'
         FROM generate_series(1, :rows) g
-        JOIN bench_accounts a ON a.n = 1 + (g * 7919) % :accounts
+        JOIN bench_accounts a ON a.n = 1 + (g::bigint * 7919) % :accounts
         CROSS JOIN LATERAL (SELECT :now - (g % :span) * interval '1 second' AS at) t""",
 }
 HISTORY_TABLES = tuple(HISTORY_SQL)
