@@ -182,7 +182,8 @@ def login_lookup_email(t: Loaded):
 
 def exists_nonce(t: Loaded):
     from idp.oauth.oidc import OpenIDCode
-    OpenIDCode().exists_nonce("a-nonce", SimpleNamespace(client=SimpleNamespace(id=t.largest_id)))
+    OpenIDCode().exists_nonce("a-nonce", SimpleNamespace(client=SimpleNamespace(id=t.largest_id),
+                                                          user=object()))
 
 
 def linking_password_check(t: Loaded):
