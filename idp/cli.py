@@ -8,6 +8,7 @@ import sys
 import click
 from flask import current_app
 from flask.cli import AppGroup, FlaskGroup
+from flask_babel import force_locale
 
 from .extensions import db
 from .services import accounts as account_service
@@ -160,14 +161,15 @@ def accounts_add(school_slug, username, given_name, family_name, email, isikukoo
     """Create an account (and its person) at a school."""
     if set_password and not password:
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
-    try:
-        school = school_service.get(school_slug)
-        account = account_service.add(school, username=username, given_name=given_name,
-                                      family_name=family_name, email=email, isikukood=isikukood,
-                                      roles=list(roles), password=password)
-        db.session.commit()
-    except (school_service.SchoolError, account_service.AccountError) as exc:
-        fail(str(exc))
+    with force_locale("en"):  # the policy's messages, in the CLI's language
+        try:
+            school = school_service.get(school_slug)
+            account = account_service.add(school, username=username, given_name=given_name,
+                                          family_name=family_name, email=email, isikukood=isikukood,
+                                          roles=list(roles), password=password)
+            db.session.commit()
+        except (school_service.SchoolError, account_service.AccountError) as exc:
+            fail(str(exc))
     emit(account_dict(account), as_json, lambda d: f"created {d['username']} at {d['school']} "
          f"(sub {d['sub']})")
 
@@ -196,12 +198,13 @@ def accounts_set_password(school_slug, username, password):
     """Set the password of the person behind an account."""
     if not password:
         password = click.prompt("New password", hide_input=True, confirmation_prompt=True)
-    try:
-        account = account_service.get(school_service.get(school_slug), username)
-        account_service.change_password(account, password)
-        db.session.commit()
-    except (school_service.SchoolError, account_service.AccountError) as exc:
-        fail(str(exc))
+    with force_locale("en"):  # the policy's messages, in the CLI's language
+        try:
+            account = account_service.get(school_service.get(school_slug), username)
+            account_service.change_password(account, password)
+            db.session.commit()
+        except (school_service.SchoolError, account_service.AccountError) as exc:
+            fail(str(exc))
     click.echo(f"password set for {account.username} at {account.school.slug}")
 
 

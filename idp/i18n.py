@@ -5,13 +5,13 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from flask import current_app, session
+from flask import current_app, has_request_context, session
 
 TRANSLATIONS = Path(__file__).parent / "translations"
 
 
 def select_locale() -> str:
-    lang = session.get("lang")
+    lang = session.get("lang") if has_request_context() else None
     return lang if lang in current_app.config["LANGUAGES"] else current_app.config["BABEL_DEFAULT_LOCALE"]
 
 

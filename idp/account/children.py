@@ -126,8 +126,8 @@ def set_child_password(account_id: int):
     sso = guardian_session()
     found = child_or_404(sso.person, account_id)
     form = PasswordForm()
-    problem = eid_profile.password_problem(form) if form.validate() else \
-        _("The form has expired. Please try again.")
+    problem = (eid_profile.password_problem(form, found.person, for_child=True)
+               if form.validate() else _("The form has expired. Please try again."))
     if problem:
         flash(problem, "error")
         return redirect(url_for(".child", account_id=account_id), 303)

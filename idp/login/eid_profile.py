@@ -26,9 +26,9 @@ from ..models import EmailConfirmation, Person, SSOSession
 from ..models._types import utcnow
 from ..models.audit import audit
 from ..roster import fields
-from ..services import accounts as account_service
 from ..services.logout import live_sessions_of, logout_sessions
 from ..sessions import current_session
+from . import password_policy
 from .passwords import check_password, set_password
 
 bp = Blueprint("eid_profile", __name__, url_prefix="/account")
@@ -54,20 +54,11 @@ def logged_in_by_eid(sso: SSOSession) -> bool:
     return any(method in EID_METHODS for method in sso.amr or [])
 
 
-def password_problem(form: PasswordForm) -> str | None:
-    """What is wrong with a new password (NIST SP 800-63B: 8 to 1024 characters), or None."""
+def password_problem(form: PasswordForm, person: Person, *, for_child: bool = False) -> str | None:
+    """What is wrong with the new password of ``person`` (the one policy), or None."""
     password = form.password.data or ""
-    if len(password) < 8:
-        return _("The password must have at least 8 characters.")
-    if password != form.repeat.data:
-        return _("The two passwords are not the same.")
-    if len(password) > 1024:
-        return _("The password may have at most 1024 characters.")
-    try:
-        account_service.check_password_policy(password)
-    except account_service.AccountError:
-        return _("This password is among the most common ones. Choose another.")
-    return None
+    return password_policy.problem(password, person, for_child=for_child) or (
+        _("The two passwords are not the same.") if password != form.repeat.data else None)
 
 
 def checked_email(value: str | None) -> str | None:
@@ -146,7 +137,7 @@ def password():
     problem = None if form.validate() else _("The form has expired. Please try again.")
     if problem is None and needs_current and not check_password(person, form.current.data or ""):
         problem = _("The current password is incorrect.")
-    problem = problem or password_problem(form)
+    problem = problem or password_problem(form, person)
     if problem:
         flash(problem, "error")
         return redirect(url_for(".password"), 303)

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from flask import current_app
 
 from ..models import Person
 from ..models._types import utcnow
+from . import password_policy
 
 
 def hasher() -> PasswordHasher:
@@ -20,7 +23,10 @@ def hasher() -> PasswordHasher:
     return ph
 
 
-def set_password(person: Person, password: str) -> None:
+def set_password(person: Person, password: str, usernames: Iterable[str] = ()) -> None:
+    """Set a new password; the one policy (``password_policy``) refuses a weak one with
+    ``PasswordRefused``. ``usernames``: the person's accounts not yet in ``person.accounts``."""
+    password_policy.check(password, person, usernames)
     person.password_hash = hasher().hash(password)
     person.password_changed_at = utcnow()
 

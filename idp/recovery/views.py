@@ -8,13 +8,13 @@ from flask_babel import gettext as _
 from ..extensions import db, limiter
 from ..i18n import select_locale
 from ..login import interactions
+from ..login.password_policy import RULES, problem
 from ..login.views import continue_url
 from ..models import School
 from ..services.accounts import AccountError
 from . import bp, service, tokens
 from .forms import RequestLinkForm, SetPasswordForm
 from .links import back_to_login, latest_pending, pending_login, school_entry
-from .rules import RULES, problem
 
 
 def school_or_404(slug: str) -> School:
@@ -71,7 +71,7 @@ def link(token: str):
     account = row.account
     form = SetPasswordForm()
     if form.validate_on_submit():
-        wrong = problem(form.password.data, account)
+        wrong = problem(form.password.data, account.person)
         if wrong is None and form.password.data != form.repeat.data:
             form.repeat.errors = [_("The two passwords are not the same.")]
         elif wrong is not None:

@@ -8,6 +8,7 @@ import re
 from ..extensions import db
 from ..isikukood import InvalidIsikukood, validate
 from ..isikukood import birthdate as birthdate_from_code
+from ..login.password_policy import PasswordRefused
 from ..login.passwords import set_password
 from ..models import (
     ROLES,
@@ -26,19 +27,6 @@ USERNAME = re.compile(r"^[a-z0-9][a-z0-9._@-]{1,99}$")
 
 class AccountError(ValueError):
     """Invalid account data; the message says what to fix."""
-
-
-def check_password_policy(password: str) -> None:
-    """NIST SP 800-63B: at least 8 characters, at most 1024, any characters, not among the
-    most common passwords (``idp/data/common-passwords.txt``, case-insensitive)."""
-    from ..data import is_common_password
-
-    if len(password) < 8:
-        raise AccountError("the password must have at least 8 characters")
-    if len(password) > 1024:
-        raise AccountError("the password may have at most 1024 characters")
-    if is_common_password(password):
-        raise AccountError("the password is among the most common passwords: choose another")
 
 
 def add(school: School, *, username: str, given_name: str, family_name: str,
@@ -68,8 +56,10 @@ def add(school: School, *, username: str, given_name: str, family_name: str,
                     email=(email or None), email_verified=bool(email), isikukood=isikukood,
                     birthdate=birthdate)
     if password:
-        check_password_policy(password)
-        set_password(person, password)
+        try:
+            set_password(person, password, usernames=[username])
+        except PasswordRefused as exc:
+            raise AccountError(f"password: {exc}") from exc
     account = Account(school=school, person=person, username=username, roles=sorted(set(roles)))
     db.session.add_all([person, account])
     db.session.flush()
@@ -86,8 +76,11 @@ def get(school: School, username: str) -> Account:
 
 
 def change_password(account: Account, password: str) -> None:
-    check_password_policy(password)
-    set_password(account.person, password)
+    """Set the person's password; ``AccountError`` says why the policy refuses it."""
+    try:
+        set_password(account.person, password)
+    except PasswordRefused as exc:
+        raise AccountError(f"password: {exc}") from exc
     audit("password_set", school_id=account.school_id, person_id=account.person_id)
 
 

@@ -130,8 +130,13 @@ def test_child_without_a_confirmed_address_gets_no_mail(app, mari, cast):
 @pytest.mark.parametrize(("password", "repeat", "message"), [
     ("short", "short", "Salasõnas peab olema vähemalt 8 märki."),
     (NEW_PASSWORD, NEW_PASSWORD + "x", "Kaks salasõna ei ole ühesugused."),
-    ("password123", "password123", "See salasõna on üks levinumaid. Vali mõni muu."),
-], ids=["too-short", "not-the-same", "common"])
+    ("password123", "password123", "See on üks kõige levinumaid salasõnu, mida ära arvata "
+     "proovitakse kõigepealt. Palun vali mõni muu."),
+    ("kati2024!!", "kati2024!!", "Salasõna ei tohi olla lapse nimi, kasutajanimi ega "
+     "meiliaadress."),
+    ("Maasikas Kati", "Maasikas Kati", "Salasõna ei tohi olla lapse nimi, kasutajanimi ega "
+     "meiliaadress."),
+], ids=["too-short", "not-the-same", "common", "childs-username", "childs-name"])
 def test_child_password_must_be_good(app, mari, cast, password, repeat, message):
     page = f"/account/children/{cast.ids['alpha/kati']}"
     assert post(mari, f"{page}/password", page, password=password, repeat=repeat).location == page

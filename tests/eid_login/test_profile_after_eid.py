@@ -9,7 +9,7 @@ import re
 import pytest
 
 from idp.extensions import db
-from idp.models import Account, OutboxMessage, School
+from idp.models import Account, OutboxMessage, Person, School
 from idp.services import accounts as account_service
 from tests.eid_login.conftest import CODES
 from tests.eid_login.flows import profile_login_url, smartid_login
@@ -55,6 +55,16 @@ def test_set_a_password_without_the_old_one_after_eid(app, newcomer):
     assert done.status_code == 303 and done.location == "/account/"
     assert login_at_school(app.test_client(), "alpha", "mary", "minu uus salasõna").status_code \
         == 303
+
+
+def test_profile_password_follows_the_one_policy(app, newcomer):
+    refused = form_post(newcomer, "/account/password", password="mary1234", repeat="mary1234")
+    assert refused.location == "/account/password"
+    page = html.unescape(newcomer.get("/account/password").get_data(as_text=True))
+    assert "Salasõna ei tohi olla sinu nimi, kasutajanimi ega meiliaadress." in page
+    with app.app_context():
+        assert db.session.scalar(db.select(Person.password_hash).where(
+            Person.isikukood == MARY)) is None
 
 
 def test_email_counts_when_confirmed(app, newcomer):

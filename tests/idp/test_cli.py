@@ -212,6 +212,15 @@ def test_cli_accounts_set_password(app, client, run, world):
             "no account")
 
 
+@pytest.mark.parametrize("password", ["juhan12345", "Kask Juhan"])
+def test_cli_set_password_follows_the_one_policy(app, client, run, world, password):
+    refused(run("accounts", "set-password", "--school", "alpha", "juhan", "--password", password),
+            "must not be your name, username or e-mail address")
+    refused(run("accounts", "add", "--school", "alpha", "--username", "tiit.tamm",
+                "--given-name", "Tiit", "--family-name", "Tamm", "--role", "parent",
+                "--password", "tiit.tamm"), "must not be your name")
+
+
 def test_cli_accounts_set_password_prompts(client, run, world):
     result = run("accounts", "set-password", "--school", "alpha", "juhan",
                  input="prompted pw 1\nprompted pw 1\n")
