@@ -70,8 +70,8 @@ class RequestForm(CheckedForm):
         "email": lambda v: f.email(v) or _required(),
         "isikukood": f.isikukood,
         "role": lambda v: v if v in ("parent", "student", "teacher", "other") else _required(),
-        "children": lambda v: f.text(v, max_len=TEXT_MAX),
-        "message": lambda v: f.text(v, max_len=TEXT_MAX),
+        "children": lambda v: f.multiline_text(v, max_len=TEXT_MAX),
+        "message": lambda v: f.multiline_text(v, max_len=TEXT_MAX),
     }
 
     def __init__(self, *args, **kwargs):
@@ -116,4 +116,5 @@ class AttachForm(FlaskForm):
 class RejectForm(CheckedForm):
     reason = TextAreaField(_l("Reason (sent to the person)"), render_kw={"rows": 3})
 
-    CHECKS: ClassVar[dict] = {"reason": lambda v: f.text(v, max_len=TEXT_MAX, required=True)}
+    CHECKS: ClassVar[dict] = {"reason": lambda v: f.multiline_text(v, max_len=TEXT_MAX,
+                                                                 required=True)}

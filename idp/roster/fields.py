@@ -78,6 +78,18 @@ def text(value, *, max_len: int = NAME_MAX, required: bool = False) -> str | Non
     return value
 
 
+def multiline_text(value, *, max_len: int, required: bool = False) -> str | None:
+    """A text of several lines (a textarea): line breaks (CRLF, CR, LF; browsers send CRLF)
+    and tabs are kept as ``\n`` and a space; every other control character is refused as in
+    ``text``. Each line's trailing spaces go."""
+    if isinstance(value, str):
+        lines = value.replace("\r\n", "\n").replace("\r", "\n").replace("\t", " ").split("\n")
+        joined = "\n".join(line.rstrip() for line in lines).strip("\n")
+        checked = text(joined.replace("\n", " "), max_len=max_len, required=required)
+        return None if checked is None else joined.strip()
+    return text(value, max_len=max_len, required=required)
+
+
 def name(value, *, required: bool = True) -> str | None:
     return text(value, required=required)
 

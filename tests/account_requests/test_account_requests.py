@@ -401,6 +401,24 @@ def test_wrong_values_are_explained_at_their_fields(app, directors, client, chan
     assert requests_of(app) == []
 
 
+def test_multi_line_fields_keep_their_line_breaks(app, directors, client):
+    """The form asks for each child "igaüks eraldi real": browsers send CRLF between lines."""
+    response = send_request(client, children="Mia Sõõrumaa\r\nMart Sõõrumaa\r\n",
+                            message="Tere!\r\n\r\nMia on 3. klassis.\tAitäh.")
+    assert response.status_code == 303, html(response)[:2000]
+    [row] = requests_of(app)
+    assert row.children == "Mia Sõõrumaa\nMart Sõõrumaa"
+    assert row.message == "Tere!\n\nMia on 3. klassis. Aitäh."
+
+
+@pytest.mark.parametrize("field", ["children", "message"])
+def test_multi_line_fields_still_refuse_other_control_characters(app, directors, client, field):
+    response = send_request(client, **{field: "Mia\x00Sõõrumaa\r\nMart\x1b"})
+    assert response.status_code == 422
+    assert "Sisaldab juhtmärke." in html(response).split(f'id="{field}-error">')[1].split("</p>")[0]
+    assert requests_of(app) == []
+
+
 def test_a_valid_code_gives_the_birth_date(app, directors, client):
     assert send_request(client, isikukood=isikukood("5100101123"), role="student", children="").status_code == 303
     [row] = requests_of(app)
