@@ -8,13 +8,14 @@ from pathlib import Path
 from flask import Flask, g
 
 from .config import ConfigError, DefaultConfig, validate_config
+from .replay import ReplayingFlask
 
 __all__ = ["create_app", "ConfigError"]
 
 
 def create_app(overrides: dict | None = None, *, instance_path: str | None = None) -> Flask:
     """The only place that wires things: config → extensions → OAuth server → blueprints → CLI."""
-    app = Flask(__name__, instance_path=instance_path or os.environ.get("IDP_INSTANCE_PATH"),
+    app = ReplayingFlask(__name__, instance_path=instance_path or os.environ.get("IDP_INSTANCE_PATH"),
                 instance_relative_config=True)
     load_config(app, overrides)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
@@ -112,6 +113,8 @@ def init_extensions(app: Flask) -> None:
         db.init_app(app)  # creates the engine
     except (ArgumentError, ImportError) as exc:  # an unknown dialect or a driver not installed
         raise ConfigError(f"IDP_DATABASE_URL cannot be used: {exc}") from exc
+    from .replay import close_session_on_a_dropped_connection
+    close_session_on_a_dropped_connection(app, db)
     from .models._types import render_item
     migrate.init_app(app, db, directory=str(Path(__file__).parent / "migrations"),
                      render_as_batch=True, render_item=render_item, compare_type=True)

@@ -78,8 +78,7 @@ def _run_granian(options: ServeOptions) -> None:
 
     Granian("idp:create_app", factory=True, interface=Interfaces.WSGI, address=options.host,
             port=options.port, workers=options.workers, blocking_threads=options.threads,
-            workers_kill_timeout=options.graceful_timeout, respawn_failed_workers=True,
-            backpressure=options.threads).serve()
+            workers_kill_timeout=options.graceful_timeout, respawn_failed_workers=True).serve()
 
 
 def _run_gunicorn(options: ServeOptions) -> None:

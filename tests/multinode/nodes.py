@@ -8,8 +8,7 @@ import socket
 import subprocess
 import sys
 import time
-from dataclasses import dataclass, field
-from http.cookiejar import DefaultCookiePolicy
+from dataclasses import dataclass
 from pathlib import Path
 
 import requests
@@ -45,10 +44,12 @@ class Node:
     log: Path
 
     def get(self, session: requests.Session, path: str, **kw) -> requests.Response:
-        return session.get(self.url + path, headers=FORWARDED, allow_redirects=False, timeout=30, **kw)
+        return session.get(self.url + path, headers={**FORWARDED, **cookies(session)},
+                           allow_redirects=False, timeout=30, **kw)
 
     def post(self, session: requests.Session, path: str, **kw) -> requests.Response:
-        return session.post(self.url + path, headers=FORWARDED, allow_redirects=False, timeout=30, **kw)
+        return session.post(self.url + path, headers={**FORWARDED, **cookies(session)},
+                            allow_redirects=False, timeout=30, **kw)
 
     def wait_ready(self, timeout: float = 60) -> None:
         deadline = time.monotonic() + timeout
@@ -92,23 +93,12 @@ def start_node(env: dict, log: Path, *args: str) -> Node:
 FORWARDED = {"X-Forwarded-Proto": "https"}
 
 
-class TlsCookiePolicy(DefaultCookiePolicy):
-    """The nodes' cookies are ``Secure`` (https issuer); the proxy's TLS is only a header here."""
-
-    def return_ok_secure(self, cookie, request) -> bool:
-        return True
-
-
 def browser() -> requests.Session:
-    session = requests.Session()
-    session.cookies.set_policy(TlsCookiePolicy())
-    return session
+    return requests.Session()
 
 
-@dataclass
-class Cluster:
-    nodes: list[Node] = field(default_factory=list)
-
-    def stop(self) -> None:
-        for node in self.nodes:
-            node.stop()
+def cookies(session: requests.Session) -> dict:
+    """The session's cookies as a header. The nodes' cookies are ``Secure`` (https issuer) and
+    requests sends those over https only; here TLS ends at the proxy, a header away."""
+    header = "; ".join(f"{c.name}={c.value}" for c in session.cookies)
+    return {"Cookie": header} if header else {}
