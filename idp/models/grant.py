@@ -93,6 +93,8 @@ class Token(db.Model):
 
     account = relationship("Account")
     school = relationship("School")
+    #: the SSO session it was issued in (``sid`` of an ID token issued on refresh)
+    session = relationship("SSOSession")
 
     # --- authlib TokenMixin ---
     def check_client(self, client) -> bool:

@@ -16,7 +16,7 @@ from ..ops.metrics import count_token
 from .client_cache import SchoolClient, school_client
 from .grants import AuthorizationCodeGrant, RefreshTokenGrant, save_token
 from .logout import EndSessionEndpoint
-from .oidc import OpenIDCode
+from .oidc import OpenIDCode, OpenIDRefresh
 from .pkce import S256CodeChallenge
 from .tokens import BearerTokenValidator, RevocationEndpoint
 
@@ -68,7 +68,8 @@ def init_oauth(app: Flask) -> None:
     authorization.register_client_auth_method("client_secret_basic", lenient(authenticate_client_secret_basic))
     authorization.register_client_auth_method("client_secret_post", lenient(authenticate_client_secret_post))
     authorization.register_grant(AuthorizationCodeGrant, [S256CodeChallenge(), OpenIDCode()])
-    authorization.register_grant(RefreshTokenGrant)
+    # OIDC Core 12.2: a refresh of an openid grant returns a new ID token too
+    authorization.register_grant(RefreshTokenGrant, [OpenIDRefresh()])
     # the schools' provisioning API (idp/api): RFC 6749 4.4 client credentials
     authorization.register_grant(ClientCredentialsGrant)
     authorization.register_endpoint(RevocationEndpoint)

@@ -10,6 +10,8 @@ from idp.models import Account
 from tests.idp._protocol import (
     T0,
     assert_oauth_error,
+    decode_id_token,
+    half_hash,
     log_in,
     logout_from_profile,
     refresh,
@@ -150,3 +152,54 @@ def test_RFC6749_6_refresh_after_absolute_session_limit_is_invalid_grant(app, cl
         traveller.shift(dt.timedelta(seconds=app.config["SESSION_ABSOLUTE_TIMEOUT"] + 1))
         response = refresh(client, school, tokens["refresh_token"])
     assert_oauth_error(response, 400, "invalid_grant")
+
+
+# --- OIDC Core 12.2: a refresh returns a new ID token ------------------------------------------
+
+SAME_AS_ORIGINAL = ("iss", "sub", "aud", "azp", "auth_time", "sid", "amr", "acr")
+
+
+def test_OIDC_12_2_refresh_returns_a_new_id_token_for_the_same_authentication(app, client, world):
+    school = world.schools["alpha"]
+    with time_machine.travel(T0, tick=False) as traveller:
+        tokens = log_in(client, school, "mari")
+        traveller.shift(dt.timedelta(minutes=5))
+        body = refresh(client, school, tokens["refresh_token"]).get_json()
+    first = decode_id_token(app, tokens["id_token"]).claims
+    renewed = decode_id_token(app, body["id_token"]).claims
+    assert {k: renewed.get(k) for k in SAME_AS_ORIGINAL} == {k: first.get(k) for k in SAME_AS_ORIGINAL}
+    assert first["sid"] and first["amr"] and first["acr"]  # the comparison above compares values
+    assert "nonce" in first and "nonce" not in renewed
+    assert renewed["iat"] == first["iat"] + 300
+    assert renewed["exp"] == renewed["iat"] + app.config["ID_TOKEN_LIFETIME"]
+    assert renewed["at_hash"] == half_hash(body["access_token"])
+
+
+def test_OIDC_12_2_every_rotation_returns_an_id_token(client, world, tokens):
+    school = world.schools["alpha"]
+    first = refresh(client, school, tokens["refresh_token"]).get_json()
+    second = refresh(client, school, first["refresh_token"]).get_json()
+    assert first["id_token"] and second["id_token"] and first["id_token"] != tokens["id_token"]
+
+
+def test_OIDC_12_2_no_id_token_when_the_grant_had_no_openid_scope(client, world):
+    school = world.schools["alpha"]
+    tokens = log_in(client, school, "mari", scope="profile email")
+    assert "id_token" not in tokens
+    assert "id_token" not in refresh(client, school, tokens["refresh_token"]).get_json()
+
+
+def test_OIDC_12_2_narrowed_refresh_of_an_openid_grant_still_returns_an_id_token(app, client, world, tokens):
+    body = refresh(client, world.schools["alpha"], tokens["refresh_token"], scope="email").get_json()
+    claims = decode_id_token(app, body["id_token"]).claims
+    assert claims["sub"] == world.accounts["alpha/mari"]
+    assert "email" in claims and "name" not in claims  # user claims follow the narrowed scope
+
+
+def test_OIDC_RPInitiatedLogout_2_refreshed_id_token_is_a_valid_id_token_hint(client, world, tokens):
+    school = world.schools["alpha"]
+    body = refresh(client, school, tokens["refresh_token"]).get_json()
+    response = client.get("/logout", query_string={"id_token_hint": body["id_token"],
+                                                   "post_logout_redirect_uri": school["post_logout"]})
+    assert response.status_code in (200, 302), response.status_code
+    assert_oauth_error(refresh(client, school, body["refresh_token"]), 400, "invalid_grant")
