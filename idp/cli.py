@@ -247,9 +247,10 @@ def register_cli(app) -> None:
 
     from .delivery.cli import deliveries_cli, worker_command
     from .demo import demo_cli
+    from .purge.cli import purge_command
 
     for group in (schools_cli, accounts_cli, config_cli, keys_cli, demo_cli, deliveries_cli,
-                  worker_command, serve_command):
+                  worker_command, serve_command, purge_command):
         app.cli.add_command(group)
 
 

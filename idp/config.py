@@ -84,6 +84,23 @@ class DefaultConfig:
     DELIVERY_RETRY_BASE = 5
     DELIVERY_RETRY_MAX = 15 * 60
     DELIVERY_GIVE_UP_AFTER = 24 * 3600
+    #: failed messages (given up, or refused by the receiver) are deleted this many days after
+    #: they were created; None keeps them
+    OUTBOX_FAILED_RETENTION_DAYS = 30
+
+    # --- purge (idp.purge): what ended is deleted, so that the cost stays flat ---
+    #: ``idp worker`` purges every this many seconds (0: never; run ``idp purge`` from cron)
+    PURGE_INTERVAL = 300
+    #: rows deleted per transaction (each batch is short; locks are held that long only)
+    PURGE_BATCH_SIZE = 1000
+    #: seconds one purge round may take; what is left waits for the next round
+    PURGE_TIME_BUDGET = 10.0
+    #: seconds expired or ended codes, tokens, sessions and links are kept (delivered messages:
+    #: after delivery); a code's nonce is remembered (replay check) that long after it expired
+    PURGE_GRACE = 3600
+    #: audit events older than this many days are deleted (default: more than a year, so a
+    #: whole school year can be looked back on); 0 or None keeps them forever
+    AUDIT_RETENTION_DAYS = 400
 
     # --- e-mail ---
     #: ``smtp`` (production) or ``file`` (development: .eml files in MAILBOX_DIR)
@@ -232,7 +249,7 @@ def validate_config(config: dict) -> None:
         value = config.get(key)
         if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
             raise ConfigError(f"IDP_{key} must be a positive whole number of seconds")
-    problems = check_serving(config)
+    problems = check_serving(config) + check_purge(config)
     if problems:
         raise ConfigError("; ".join(problems))
     if config["AUTHORIZATION_CODE_LIFETIME"] > 600:
@@ -274,6 +291,25 @@ def check_serving(config: dict) -> list[str]:
                          ("PROXY_FIX_HOPS", 0)):
         if not _whole(config.get(key, getattr(DefaultConfig, key)), minimum):
             problems.append(f"IDP_{key} must be a whole number of at least {minimum}")
+    return problems
+
+
+def check_purge(config: dict) -> list[str]:
+    """What is wrong with the purge and retention settings."""
+    problems = []
+
+    def get(key: str):
+        return config.get(key, getattr(DefaultConfig, key))
+
+    for key, minimum in (("PURGE_INTERVAL", 0), ("PURGE_BATCH_SIZE", 1), ("PURGE_GRACE", 0)):
+        if not _whole(get(key), minimum):
+            problems.append(f"IDP_{key} must be a whole number, at least {minimum}")
+    budget = get("PURGE_TIME_BUDGET")
+    if isinstance(budget, bool) or not isinstance(budget, int | float) or budget <= 0:
+        problems.append("IDP_PURGE_TIME_BUDGET must be a positive number of seconds")
+    for key in ("AUDIT_RETENTION_DAYS", "OUTBOX_FAILED_RETENTION_DAYS"):
+        if get(key) is not None and not _whole(get(key), 0):
+            problems.append(f"IDP_{key} must be a whole number of days, or null to keep forever")
     return problems
 
 

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 
 from flask import Flask, current_app
 
 from ..ops import requestid
 from ..ops.metrics import count_delivery
+from ..purge import purge
 from . import outbox
 from .senders import send
 
@@ -71,9 +73,14 @@ def drain(timeout: float | None = None) -> bool:
 
 
 def run_worker(app: Flask, *, interval: float = 2.0, stop: threading.Event | None = None) -> None:
-    """The ``idp worker`` loop: deliver what is due, sleep, repeat until ``stop`` is set."""
+    """The ``idp worker`` loop: deliver what is due, sleep, repeat until ``stop`` is set; every
+    ``PURGE_INTERVAL`` seconds also purge what has ended (``idp.purge``)."""
     stop = stop or threading.Event()
+    next_purge = time.monotonic()
     while not stop.is_set():
+        if app.config["PURGE_INTERVAL"] and time.monotonic() >= next_purge:
+            next_purge = time.monotonic() + app.config["PURGE_INTERVAL"]
+            run_purge(app)
         with app.app_context():
             try:
                 claimed = deliver(limit=50, wait_seconds=app.config["DELIVERY_HTTP_TIMEOUT"] * 2)
@@ -82,6 +89,20 @@ def run_worker(app: Flask, *, interval: float = 2.0, stop: threading.Event | Non
                 claimed = 0
         if not claimed:
             stop.wait(interval)
+
+
+def run_purge(app: Flask):
+    """One purge round within ``PURGE_TIME_BUDGET``; returns its report (None if it failed)."""
+    with app.app_context():
+        try:
+            report = purge()
+        except Exception:  # like a delivery round: logged, and tried again next time
+            log.exception("purge round failed")
+            return None
+        if report.total:
+            log.info("purged %s rows: %s", report.total,
+                     {table: n for table, n in report.counts.items() if n})
+        return report
 
 
 class BackgroundWorker:
