@@ -98,8 +98,11 @@ class ReplayingFlask(Flask):
         if body is None:
             return super().wsgi_app(environ, start_response)
         token = _attempt.set({"committed": False})
+        # the same environ (not a copy): what the app notes in it (the route, for the request log
+        # line and the metrics of the layer around this one) must reach that layer
+        environ["wsgi.input"] = BytesIO(body)
         try:
-            return super().wsgi_app({**environ, "wsgi.input": BytesIO(body)}, start_response)
+            return super().wsgi_app(environ, start_response)
         except _Replay as replay:
             log.warning("database connection lost before commit (%s): replaying %s %s once",
                         type(replay.__cause__).__name__, environ.get("REQUEST_METHOD"),
@@ -107,4 +110,5 @@ class ReplayingFlask(Flask):
         finally:
             _attempt.reset(token)
         # the second attempt is not replayable: another disconnect answers as any error does
-        return super().wsgi_app({**environ, "wsgi.input": BytesIO(body)}, start_response)
+        environ["wsgi.input"] = BytesIO(body)
+        return super().wsgi_app(environ, start_response)
