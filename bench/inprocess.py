@@ -14,13 +14,14 @@ import argparse
 import statistics
 import sys
 import tempfile
-import time
 import tracemalloc
 from urllib.parse import parse_qs, urlsplit
 
 from idp import create_app
 from idp.extensions import db
 from tests.helpers import PASSWORD, auth_params, build_world, csrf_token, pkce_pair
+
+from .timing import timed_samples
 
 # name -> minimum operations per second
 TARGETS = {
@@ -36,12 +37,7 @@ MEMORY_TARGET_MIB = 64
 
 
 def measure(name: str, fn, rounds: int) -> float:
-    fn()  # warm-up
-    samples = []
-    for _ in range(rounds):
-        t0 = time.perf_counter()
-        fn()
-        samples.append(time.perf_counter() - t0)
+    samples = timed_samples(fn, rounds)
     ops = rounds / sum(samples)
     p50 = statistics.median(samples) * 1000
     p95 = sorted(samples)[int(len(samples) * 0.95) - 1] * 1000

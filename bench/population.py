@@ -42,6 +42,8 @@ from idp.config import DefaultConfig
 from idp.isikukood import checksum
 from idp.models.school import digest_secret
 
+from .timing import timed_samples
+
 GIVEN = ("Mari", "Jüri", "Kati", "Jaan", "Anna", "Peeter", "Liis", "Andres", "Kadri", "Tõnu",
          "Maria", "Mart", "Kristi", "Toomas", "Eva", "Rasmus", "Laura", "Martin", "Sofia", "Oskar",
          "Mia", "Robin", "Emma", "Karl", "Hanna", "Markus", "Lisette", "Artur", "Eliise", "Sander",
@@ -339,13 +341,7 @@ def load_history(database_url: str, *, rows: int = 1_000_000, days: float = 7.0,
 # --- measuring: fresh, then loaded ----------------------------------------------------------
 
 def _median_ms(fn, rounds: int) -> float:
-    fn()  # warm-up
-    samples = []
-    for _ in range(rounds):
-        t0 = time.perf_counter()
-        fn()
-        samples.append(time.perf_counter() - t0)
-    return statistics.median(samples) * 1000
+    return statistics.median(timed_samples(fn, rounds)) * 1000
 
 
 def _lookups(school_id: int, username: str, email: str) -> dict:

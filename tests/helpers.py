@@ -6,6 +6,7 @@ import base64
 import hashlib
 import re
 import secrets
+import socket
 from dataclasses import dataclass, field
 from urllib.parse import parse_qs, urlsplit
 
@@ -114,3 +115,12 @@ def login_and_get_tokens(client, school: dict, username: str, **extra) -> dict:
     tokens = exchange(client, school, code, verifier)
     assert tokens.status_code == 200, tokens.get_json()
     return {**tokens.get_json(), "params": params, "code": code, "verifier": verifier}
+
+
+def redis_reachable() -> bool:
+    """True when the machine's Redis answers on 127.0.0.1:6379 (tests that need it skip otherwise)."""
+    try:
+        socket.create_connection(("127.0.0.1", 6379), 1).close()
+        return True
+    except OSError:
+        return False

@@ -4,7 +4,6 @@ URIs at once, whichever node made the change; without a readable generation noth
 
 from __future__ import annotations
 
-import socket
 import uuid
 
 import pytest
@@ -14,16 +13,8 @@ from idp.extensions import db
 from idp.oauth import client_cache
 from idp.services import schools as school_service
 from tests.conftest import TEST_CONFIG, close_app
-from tests.helpers import auth_params, pkce_pair
+from tests.helpers import auth_params, pkce_pair, redis_reachable
 from tests.perf.counting import count_queries
-
-
-def redis_reachable() -> bool:
-    try:
-        socket.create_connection(("127.0.0.1", 6379), 1).close()
-        return True
-    except OSError:
-        return False
 
 
 @pytest.fixture(params=["file", "redis"])

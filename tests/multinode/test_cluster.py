@@ -4,7 +4,6 @@ Redis behave as one IdP, and a dropped database connection costs no request."""
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import threading
@@ -20,7 +19,7 @@ from idp import create_app
 from idp.extensions import db
 from keys import KeyStore
 from tests.conftest import TEST_CONFIG
-from tests.helpers import PASSWORD, build_world
+from tests.helpers import PASSWORD, build_world, redis_reachable
 from tests.multinode.flows import authorize, code_of, log_in, redeem, refresh
 from tests.multinode.nodes import (
     KEYS_PASSPHRASE,
@@ -34,14 +33,6 @@ from tests.multinode.nodes import (
 pytestmark = [pytest.mark.multinode, pytest.mark.xdist_group("multinode-cluster")]
 
 RECOVERY_LIMIT = 3
-
-
-def redis_reachable() -> bool:
-    try:
-        socket.create_connection(("127.0.0.1", 6379), 1).close()
-        return True
-    except OSError:
-        return False
 
 
 @dataclass
